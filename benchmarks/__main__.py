@@ -1,0 +1,145 @@
+"""`make bench`: wall time, rows per second and peak memory per stage, and ratios against a
+straightforward pandas implementation and a hand-written DuckDB query of the five models.
+
+    make bench                              # 1M and 10M download requests
+    make bench BENCH_ARGS="--with-100m"     # and 100M (about 1M orders)
+    make bench BENCH_ARGS="--sizes 1M"      # one size
+
+The figures describe this machine at this moment; nothing here asserts on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ATTRIBUTION = "int_conversion_paths fct_attribution_credits"
+
+
+@dataclass
+class StageResult:
+    size: str
+    stage: str
+    seconds: float
+    peak_mb: float
+    rows: int
+
+    @property
+    def rows_per_s(self) -> float:
+        return self.rows / self.seconds if self.seconds > 0 else 0.0
+
+
+def _parse_size(text: str) -> int:
+    text = text.strip().upper()
+    mult = {"K": 1_000, "M": 1_000_000}.get(text[-1], 1)
+    return int(float(text.rstrip("KM")) * mult)
+
+
+def run_stage(size: str, name: str, args: list[str]) -> StageResult:
+    """Run one stage in its own process; its wall time and its own peak RSS."""
+    start = time.perf_counter()
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks.stages", *args], capture_output=True, text=True
+    )
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(f"stage {name} failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-4000:]}")
+    report = json.loads(proc.stdout.strip().splitlines()[-1])
+    return StageResult(size, name, seconds, report["peak_kb"] / 1024, int(report["rows"]))
+
+
+def bench_size(label: str, requests: int, workdir: Path, compare_pandas: bool) -> list[StageResult]:
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    workdir.mkdir(parents=True)
+    w = str(workdir)
+    plan: list[tuple[str, list[str]]] = [
+        ("simulate", ["simulate", w, str(requests)]),
+        ("land (file import)", ["land", w]),
+        ("load raw", ["load_raw", w]),
+        ("dbt staging", ["dbt", w, "path:models/staging"]),
+        ("dbt intermediate", ["dbt", w, "path:models/intermediate", "int_conversion_paths"]),
+        ("dbt attribution", ["dbt", w, ATTRIBUTION]),
+        ("dbt other marts", ["dbt", w, "path:models/marts", ATTRIBUTION]),
+        ("handwritten DuckDB attribution", ["handwritten_duckdb", w]),
+    ]
+    if compare_pandas:
+        plan.append(("pandas attribution", ["pandas_attribution", w]))
+    results = []
+    for name, args in plan:
+        result = run_stage(label, name, args)
+        results.append(result)
+        print(
+            f"  {label:>5} {name:<32} {result.seconds:8.1f} s {result.rows:>13,} rows "
+            f"{result.rows_per_s:>13,.0f} rows/s {result.peak_mb:>8,.0f} MB",
+            flush=True,
+        )
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="make bench")
+    parser.add_argument("--sizes", default="1M,10M")
+    parser.add_argument("--with-100m", action="store_true", help="add the 100M world")
+    parser.add_argument("--workdir", default=None, help="default: $EARSHOT_HOME/bench")
+    parser.add_argument("--keep", action="store_true", help="keep the worlds afterwards")
+    args = parser.parse_args(argv)
+    sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
+    if args.with_100m and "100M" not in sizes:
+        sizes.append("100M")
+    base = Path(args.workdir or Path(os.environ.get("EARSHOT_HOME", ".earshot")) / "bench")
+    print(f"Earshot benchmark on {os.cpu_count()} cores; worlds under {base}")
+    print(
+        "Each stage runs in its own process: wall time includes its start-up (dbt about 3-4 s).\n"
+    )
+    all_results: list[StageResult] = []
+    for label in sizes:
+        requests = _parse_size(label)
+        all_results += bench_size(
+            label, requests, base / label, compare_pandas=requests <= 10_000_000
+        )
+        if not args.keep:
+            shutil.rmtree(base / label, ignore_errors=True)
+        print()
+    print(summary(all_results))
+    return 0
+
+
+def summary(results: list[StageResult]) -> str:
+    lines = ["Attribution stage (conversion paths + five models):"]
+    for size in dict.fromkeys(r.size for r in results):
+        by = {r.stage: r for r in results if r.size == size}
+        dbt_stage = by["dbt attribution"]
+        hand = by["handwritten DuckDB attribution"]
+        line = (
+            f"  {size:>5}: dbt {dbt_stage.seconds:.1f} s, {dbt_stage.peak_mb:,.0f} MB; "
+            f"hand-written DuckDB {hand.seconds:.1f} s "
+            f"(dbt/hand-written = {dbt_stage.seconds / hand.seconds:.2f}x)"
+        )
+        if "pandas attribution" in by:
+            pd_stage = by["pandas attribution"]
+            line += (
+                f"; pandas {pd_stage.seconds:.1f} s, {pd_stage.peak_mb:,.0f} MB "
+                f"(pandas/dbt = {pd_stage.seconds / dbt_stage.seconds:.2f}x)"
+            )
+        lines.append(line)
+        total = sum(
+            r.seconds
+            for r in results
+            if r.size == size
+            and r.stage not in ("handwritten DuckDB attribution", "pandas attribution")
+        )
+        peak = max(r.peak_mb for r in results if r.size == size)
+        lines.append(f"         whole pipeline {total:.1f} s, peak {peak:,.0f} MB in one stage")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

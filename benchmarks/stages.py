@@ -1,0 +1,168 @@
+"""One benchmark stage per process, so each stage's peak memory is its own.
+
+`python -m benchmarks.stages STAGE WORKDIR [N]` runs one stage and prints one JSON line with
+the rows it handled. The parent (`benchmarks/__main__.py`) times it and reads its peak RSS.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import resource
+import subprocess
+import sys
+from pathlib import Path
+
+TENANT = "bench"
+ROOT = Path(__file__).resolve().parent.parent
+DBT_DIR = ROOT / "dbt_project"
+
+
+def _env(workdir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "EARSHOT_HOME": str(workdir / "home"),
+        "EARSHOT_DUCKDB_PATH": str(workdir / "home" / "warehouse.duckdb"),
+        "DBT_TARGET": "duckdb",
+        "DBT_TARGET_PATH": str(workdir / "dbt-target"),
+        "DBT_LOG_PATH": str(workdir / "dbt-logs"),
+    }
+
+
+def simulate(workdir: Path, requests: int) -> dict:
+    from connectors.simulator import WorldConfig, simulate
+
+    summary = simulate(WorldConfig.for_requests(requests, tenant_id=TENANT), workdir / "export")
+    return {"rows": summary.rows("download_requests"), "detail": summary.describe()}
+
+
+def land(workdir: Path) -> dict:
+    from connectors.files import import_directory
+    from warehouse.landing import LandingZone
+
+    report = import_directory(TENANT, workdir / "export", LandingZone(workdir / "home" / "landing"))
+    by_entity = report.by_entity()
+    return {"rows": sum(s.rows_landed for s in by_entity.values())}
+
+
+def load_raw(workdir: Path) -> dict:
+    from warehouse.connection import DuckDBWarehouse
+    from warehouse.entities import ENTITIES
+    from warehouse.landing import LandingZone
+    from warehouse.raw_loader import load_entity
+
+    zone = LandingZone(workdir / "home" / "landing")
+    wh = DuckDBWarehouse(workdir / "home" / "warehouse.duckdb")
+    rows = 0
+    try:
+        for entity in ENTITIES:
+            rows += load_entity(wh, TENANT, entity, zone.files(TENANT, "files", entity)).rows
+    finally:
+        wh.close()
+    return {"rows": rows}
+
+
+def dbt(workdir: Path, select: str, exclude: str = "") -> dict:
+    dbt_bin = str(Path(sys.executable).parent / "dbt")
+    vars_ = json.dumps({"tenant_id": TENANT})
+    selection = ["--select", *select.split()]
+    if exclude:
+        selection += ["--exclude", *exclude.split()]
+    proc = subprocess.run(
+        [
+            dbt_bin,
+            "run",
+            *selection,
+            "--vars",
+            vars_,
+            "--project-dir",
+            str(DBT_DIR),
+            "--profiles-dir",
+            str(DBT_DIR),
+        ],
+        cwd=DBT_DIR,
+        env=_env(workdir),
+        capture_output=True,
+        text=True,
+    )
+    if proc.returncode != 0:
+        raise RuntimeError(f"dbt run --select {select} failed:\n{proc.stdout[-4000:]}")
+    return {"rows": _count(workdir, select)}
+
+
+_COUNT_TABLE = {
+    "models/staging": "staging.stg_files__download_requests",
+    "models/intermediate": "intermediate.int_downloads",
+    "fct_attribution_credits": "marts.fct_attribution_credits",
+    "models/marts": "marts.fct_campaign_performance",
+}
+
+
+def _count(workdir: Path, select: str) -> int:
+    import duckdb
+
+    # The attribution selection names fct_attribution_credits; check it before the layers.
+    table = next((t for k, t in _COUNT_TABLE.items() if k in select), None)
+    if table is None:
+        return 0
+    with duckdb.connect(str(workdir / "home" / "warehouse.duckdb"), read_only=True) as conn:
+        return int(conn.execute(f"select count(*) from {table}").fetchone()[0])
+
+
+def pandas_attribution(workdir: Path) -> dict:
+    import duckdb
+
+    from benchmarks.pandas_attribution import attribute
+
+    with duckdb.connect(str(workdir / "home" / "warehouse.duckdb"), read_only=True) as conn:
+        touchpoints = conn.execute(
+            "select tenant_id, touchpoint_id, household_id, touch_ts, campaign_id "
+            "from intermediate.int_touchpoints"
+        ).fetch_df()
+        conversions = conn.execute(
+            "select tenant_id, conversion_id, household_id, conversion_ts, revenue "
+            "from intermediate.int_conversions"
+        ).fetch_df()
+    credits = attribute(touchpoints, conversions)
+    return {"rows": len(credits)}
+
+
+def handwritten_duckdb(workdir: Path) -> dict:
+    import duckdb
+
+    sql = (Path(__file__).parent / "handwritten_attribution.sql").read_text()
+    with duckdb.connect(str(workdir / "home" / "warehouse.duckdb")) as conn:
+        conn.execute("create schema if not exists bench")
+        conn.execute(sql)
+        rows = conn.execute("select count(*) from bench.handwritten_credits").fetchone()[0]
+        conn.execute("drop table bench.handwritten_credits")
+    return {"rows": int(rows)}
+
+
+def main(argv: list[str]) -> None:
+    stage, workdir = argv[0], Path(argv[1])
+    os.environ.update(_env(workdir))
+    if stage == "simulate":
+        result = simulate(workdir, int(argv[2]))
+    elif stage == "land":
+        result = land(workdir)
+    elif stage == "load_raw":
+        result = load_raw(workdir)
+    elif stage == "dbt":
+        result = dbt(workdir, argv[2], argv[3] if len(argv) > 3 else "")
+    elif stage == "pandas_attribution":
+        result = pandas_attribution(workdir)
+    elif stage == "handwritten_duckdb":
+        result = handwritten_duckdb(workdir)
+    else:
+        raise SystemExit(f"unknown stage {stage}")
+    # Peak RSS of this process and of any it waited for (dbt runs as a child process).
+    peak_kb = max(
+        resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+        resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss,
+    )
+    print(json.dumps({**result, "peak_kb": peak_kb}))
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

@@ -1,0 +1,81 @@
+"""What each column of an export file must hold, beyond its type in ``warehouse/entities.py``.
+
+This is the file importer's half of the contract documented for users in
+``docs/user/file-import.md``: whether a column is required (a missing value sends the row to
+quarantine; a missing column refuses the file) and which values are impossible for it. Ranges
+that are merely implausible (an HTTP status of 700, a negative revenue) are left to the
+expectation suites in ``pipelines/quality/suites``, which judge the landed batch as a whole.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from warehouse.entities import ENTITIES
+
+
+@dataclass(frozen=True)
+class ColumnRule:
+    required: bool = False
+    # Smallest allowed value (numbers), or None.
+    min_value: float | None = None
+    # The only allowed values (strings), or None.
+    allowed: tuple[str, ...] | None = None
+
+
+_REQ = ColumnRule(required=True)
+_NON_NEGATIVE = ColumnRule(required=True, min_value=0)
+
+RULES: dict[str, dict[str, ColumnRule]] = {
+    "episodes": {
+        "episode_id": _REQ,
+        "show_id": _REQ,
+        "published_at": _REQ,
+        "duration_s": _REQ,
+        "file_bytes": _NON_NEGATIVE,
+    },
+    "campaigns": {
+        "campaign_id": _REQ,
+        "advertiser": _REQ,
+        "start_date": _REQ,
+        "end_date": _REQ,
+    },
+    "placements": {
+        "placement_id": _REQ,
+        "campaign_id": _REQ,
+        "episode_id": _REQ,
+        "position": ColumnRule(required=True, allowed=("pre", "mid", "post")),
+        "read_type": ColumnRule(required=True, allowed=("host", "produced")),
+        "ad_start_s": _REQ,
+        "ad_end_s": _REQ,
+    },
+    "download_requests": {
+        "ts": _REQ,
+        "ip": _REQ,
+        "episode_id": _REQ,
+        "status": _REQ,
+        "bytes_sent": _NON_NEGATIVE,
+    },
+    "orders": {
+        "order_id": _REQ,
+        "ts": _REQ,
+        "revenue": _REQ,
+    },
+    "site_events": {
+        "event_id": _REQ,
+        "ts": _REQ,
+        "event_type": _REQ,
+    },
+}
+
+_OPTIONAL = ColumnRule()
+
+
+def rule(entity: str, column: str) -> ColumnRule:
+    """The rule of one column (optional with no value rule unless listed above)."""
+    return RULES[entity].get(column, _OPTIONAL)
+
+
+def required_columns(entity: str) -> list[str]:
+    """Required columns of ``entity`` in the order of its landed schema."""
+    return [name for name in ENTITIES[entity].schema.names if rule(entity, name).required]

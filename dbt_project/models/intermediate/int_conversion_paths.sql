@@ -1,0 +1,94 @@
+{#- Every conversion with the touches that may take credit for it: same tenant, same household,
+    at or before the conversion and at most var('lookback_days') before it (a touch exactly at the
+    window's edge counts). Touches are numbered in (touch_ts, touchpoint_id) order, so ties are
+    broken the same way on every engine and every run. A conversion without a touch in its window
+    has no path and takes no part in attribution. -#}
+{%- set settings = attribution_settings() -%}
+
+with
+
+conversions as (
+    select
+        tenant_id,
+        conversion_id,
+        household_id,
+        conversion_ts,
+        revenue
+    from {{ ref('int_conversions') }}
+    where {{ tenant_filter('tenant_id') }}
+        and household_id is not null
+        and conversion_ts is not null
+),
+
+touchpoints as (
+    select
+        tenant_id,
+        touchpoint_id,
+        household_id,
+        ip_class,
+        touch_ts,
+        campaign_id,
+        placement_id,
+        show_id,
+        episode_id
+    from {{ ref('int_touchpoints') }}
+    where {{ tenant_filter('tenant_id') }}
+        and household_id is not null
+        and touch_ts is not null
+),
+
+touches_in_window as (
+    -- The window is compared on timestamps (conversion_ts minus a whole number of seconds),
+    -- which is exact on every engine; the elapsed seconds are computed once for time decay.
+    select
+        conversions.tenant_id,
+        conversions.conversion_id,
+        touchpoints.touchpoint_id,
+        conversions.household_id,
+        touchpoints.ip_class,
+        touchpoints.campaign_id,
+        touchpoints.placement_id,
+        touchpoints.show_id,
+        touchpoints.episode_id,
+        touchpoints.touch_ts,
+        conversions.conversion_ts,
+        conversions.revenue,
+        {{ epoch_seconds_between('touchpoints.touch_ts', 'conversions.conversion_ts') }}
+            as seconds_before_conversion
+    from conversions
+    inner join touchpoints
+        on touchpoints.tenant_id = conversions.tenant_id
+        and touchpoints.household_id = conversions.household_id
+        and touchpoints.touch_ts <= conversions.conversion_ts
+        and touchpoints.touch_ts >= {{ dbt.dateadd(
+            'second', -1 * settings.lookback_seconds, 'conversions.conversion_ts') }}
+),
+
+numbered as (
+    select
+        touches_in_window.*,
+        row_number() over (
+            partition by tenant_id, conversion_id
+            order by touch_ts, {{ attribution_id_order('touchpoint_id') }}
+        ) as touch_index,
+        count(*) over (partition by tenant_id, conversion_id) as touch_count
+    from touches_in_window
+)
+
+select
+    tenant_id,
+    conversion_id,
+    touchpoint_id,
+    household_id,
+    ip_class,
+    campaign_id,
+    placement_id,
+    show_id,
+    episode_id,
+    touch_ts,
+    conversion_ts,
+    revenue,
+    seconds_before_conversion,
+    touch_index,
+    touch_count
+from numbered

@@ -1,0 +1,109 @@
+{#- One row per network seen listening (a valid download), buying (an order) or browsing (a site
+    event): the household that links exposure to conversion. Today a household is one network
+    (an IPv4 address or an IPv6 /64); its ip_class says whether results for it are observed
+    (household) or modelled (cellular, commercial, data_centre, relay). -#}
+
+with
+
+downloads as (
+
+    select * from {{ ref('int_downloads') }}
+    where {{ tenant_filter('tenant_id') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('stg_files__orders') }}
+    where {{ tenant_filter('tenant_id') }}
+
+),
+
+site_events as (
+
+    select * from {{ ref('stg_files__site_events') }}
+    where {{ tenant_filter('tenant_id') }}
+
+),
+
+sightings as (
+
+    select
+        tenant_id,
+        network_key,
+        ip_version,
+        ip_class,
+        downloaded_at as seen_at,
+        1 as is_download,
+        0 as is_order,
+        0 as is_site_event
+    from downloads
+
+    union all
+
+    select
+        tenant_id,
+        network_key,
+        ip_version,
+        ip_class,
+        ordered_at as seen_at,
+        0 as is_download,
+        1 as is_order,
+        0 as is_site_event
+    from orders
+    where network_key is not null
+
+    union all
+
+    select
+        tenant_id,
+        network_key,
+        ip_version,
+        ip_class,
+        occurred_at as seen_at,
+        0 as is_download,
+        0 as is_order,
+        1 as is_site_event
+    from site_events
+    where network_key is not null
+
+),
+
+households as (
+
+    select
+        tenant_id,
+        network_key,
+        -- one network has one version and one class (both follow from the network itself)
+        min(ip_version) as ip_version,
+        min(ip_class) as ip_class,
+        min(seen_at) as first_seen_at,
+        max(seen_at) as last_seen_at,
+        cast(sum(is_download) as {{ dbt.type_bigint() }}) as downloads,
+        cast(sum(is_order) as {{ dbt.type_bigint() }}) as orders,
+        cast(sum(is_site_event) as {{ dbt.type_bigint() }}) as site_events
+
+    from sightings
+    group by tenant_id, network_key
+
+),
+
+final as (
+
+    select
+        tenant_id,
+        {{ household_id_for_network('network_key') }} as household_id,
+        ip_version,
+        coalesce(ip_class, 'household') as ip_class,
+        first_seen_at,
+        last_seen_at,
+        downloads,
+        orders,
+        network_key,
+        site_events
+
+    from households
+
+)
+
+select * from final

@@ -1,0 +1,75 @@
+{#- One row per site (pixel) event, its latest extraction. The browser address is reduced to a
+    pseudonymous network_key and an ip_class here; no address leaves this model. -#}
+
+with
+
+source as (
+
+    select * from {{ source('files', 'site_events') }}
+    where {{ tenant_filter('_tenant_id') }}
+
+),
+
+ip_class_ranges as (
+
+    select * from {{ ref('ip_class_ranges') }}
+
+),
+
+renamed as (
+
+    select
+        cast(_tenant_id as {{ dbt.type_string() }}) as tenant_id,
+        cast(event_id as {{ dbt.type_string() }}) as event_id,
+        cast(ts as {{ dbt.type_timestamp() }}) as occurred_at,
+        cast(ip as {{ dbt.type_string() }}) as ip,
+        cast(user_agent as {{ dbt.type_string() }}) as user_agent,
+        lower(trim(cast(event_type as {{ dbt.type_string() }}))) as event_type,
+        cast(url as {{ dbt.type_string() }}) as url,
+        cast(referrer as {{ dbt.type_string() }}) as referrer,
+        _extracted_at,
+        _batch_id,
+        _source_row
+
+    from source
+
+),
+
+latest as (
+
+    select
+        *,
+        row_number() over (
+            partition by tenant_id, event_id
+            order by _extracted_at desc, _batch_id desc, _source_row desc
+        ) as version_rank
+
+    from renamed
+
+),
+
+{{ address_pseudonymisation_ctes('renamed', 'ip_class_ranges', ip_column='ip') }}
+
+final as (
+
+    select
+        latest.tenant_id,
+        latest.event_id,
+        latest.occurred_at,
+        pseudonymised_addresses.ip_version,
+        pseudonymised_addresses.network_key,
+        pseudonymised_addresses.ip_class,
+        latest.user_agent,
+        latest.event_type,
+        latest.url,
+        latest.referrer
+
+    from latest
+    left join pseudonymised_addresses
+        on latest.tenant_id = pseudonymised_addresses.tenant_id
+        and latest.ip = pseudonymised_addresses.ip
+    where latest.version_rank = 1
+
+)
+
+select * from final

@@ -1,0 +1,88 @@
+"""Blocking checks on landed batches: each entity's Great Expectations suite.
+
+Only batches not yet validated are read (a ledger per tenant and entity remembers which passed),
+so a check costs in proportion to what arrived, not to everything ever landed. A batch that fails
+stays failing until it is replaced or removed, and every run until then stops before `raw`.
+"""
+
+import json
+from pathlib import Path
+
+import dagster as dg
+
+from pipelines.assets.ingest import SOURCE, landing_key
+from pipelines.partitions import tenant_partitions
+from pipelines.resources import LandingResource
+from warehouse.entities import ENTITIES
+from warehouse.settings import paths
+
+CHECK_NAME = "expectation_suite"
+
+
+def _ledger_path(tenant_id: str, entity: str) -> Path:
+    return paths().home / "state" / "validated" / tenant_id / SOURCE / f"{entity}.json"
+
+
+def _fingerprint(path: Path) -> str:
+    st = path.stat()
+    return f"{st.st_size}:{st.st_mtime_ns}"
+
+
+def _read_ledger(path: Path) -> dict[str, str]:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _write_ledger(path: Path, ledger: dict[str, str]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(ledger, indent=1, sort_keys=True))
+    tmp.replace(path)
+
+
+def _make_check(entity: str) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=landing_key(entity),
+        name=CHECK_NAME,
+        blocking=True,
+        partitions_def=tenant_partitions,
+        description=(
+            f"Great Expectations suite `{entity}` (pipelines/quality/suites) on every landed "
+            "batch not yet validated: schema, nulls, ranges, freshness, volume."
+        ),
+    )
+    def _check(context: dg.AssetCheckExecutionContext, landing: LandingResource):
+        from pipelines.quality import validate_landed_batches
+
+        tenant_id = context.partition_key
+        files = landing.zone().files(tenant_id, SOURCE, entity)
+        ledger_file = _ledger_path(tenant_id, entity)
+        ledger = _read_ledger(ledger_file)
+        pending = [p for p in files if ledger.get(str(p)) != _fingerprint(p)]
+        if not pending:
+            return dg.AssetCheckResult(
+                passed=True, metadata={"batches_checked": 0, "batches_total": len(files)}
+            )
+        outcome = validate_landed_batches(entity, pending)
+        meta = {
+            "batches_checked": len(pending),
+            "batches_total": len(files),
+            "table": f"landing {tenant_id}/{SOURCE}/{entity}",
+        }
+        if outcome.success:
+            ledger.update({str(p): _fingerprint(p) for p in pending})
+            # Forget batches that no longer exist (replaced by a re-landing).
+            ledger = {k: v for k, v in ledger.items() if Path(k).exists()}
+            _write_ledger(ledger_file, ledger)
+            return dg.AssetCheckResult(passed=True, metadata=meta)
+        context.log.error(outcome.message)
+        return dg.AssetCheckResult(
+            passed=False,
+            severity=dg.AssetCheckSeverity.ERROR,
+            description=outcome.message[:2000],
+            metadata={**meta, "failures": dg.MetadataValue.md(f"```\n{outcome.message}\n```")},
+        )
+
+    return _check
+
+
+landing_checks = [_make_check(entity) for entity in ENTITIES]

@@ -1,0 +1,140 @@
+"""`earshot`: the command line of the platform."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from warehouse.settings import InvalidTenantId, paths, validate_tenant_id
+
+
+def _tenant(value: str) -> str:
+    try:
+        return validate_tenant_id(value)
+    except InvalidTenantId as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def cmd_ingest_files(args: argparse.Namespace) -> int:
+    from connectors.files import import_directory
+    from pipelines.instance import instance, register_tenant
+    from warehouse.landing import LandingZone
+
+    directory = Path(args.directory)
+    if not directory.is_dir():
+        print(f"error: {directory} is not a folder", file=sys.stderr)
+        return 2
+    report = import_directory(args.tenant, directory, LandingZone(paths().landing))
+    register_tenant(instance(), args.tenant)
+    print(report.format())
+    if not report.ok:
+        print(
+            "\nSome rows or files were not landed (see above); everything else landed, and "
+            "nothing landed before was changed.",
+            file=sys.stderr,
+        )
+        return 1
+    print(
+        f"\nLanded under {paths().landing / args.tenant}. Next: earshot run --tenant {args.tenant}"
+    )
+    return 0
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from pipelines.execution import run_tenant
+
+    outcome = run_tenant(args.tenant, Path(args.source_dir) if args.source_dir else None)
+    print(outcome.format())
+    return 0 if outcome.success else 1
+
+
+def cmd_report_campaigns(args: argparse.Namespace) -> int:
+    from pipelines.campaign_table import campaign_rows, format_campaign_table
+    from warehouse.connection import connect
+
+    with connect(read_only=True) as wh:
+        rows = campaign_rows(wh, args.tenant)
+    if not rows:
+        hint = f"earshot run --tenant {args.tenant}"
+        print(f"no campaign results for tenant {args.tenant}: run `{hint}`")
+        return 1
+    print(format_campaign_table(rows))
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from pipelines.demo import run_demo
+
+    return run_demo([_tenant(t) for t in args.tenants.split(",")], preset=args.preset)
+
+
+def cmd_ui(args: argparse.Namespace) -> int:
+    from pipelines.instance import dagster_home
+
+    dagster_home()
+    root = Path(__file__).resolve().parent.parent
+    dagster = Path(sys.executable).parent / "dagster"
+    os.execv(
+        str(dagster),
+        [
+            str(dagster),
+            "dev",
+            "-w",
+            str(root / "workspace.yaml"),
+            "-h",
+            args.host,
+            "-p",
+            str(args.port),
+        ],
+    )
+    return 0  # not reached
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="earshot",
+        description="Warehouse-native measurement and attribution for podcast advertising.",
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    ingest = sub.add_parser("ingest", help="land data from a source")
+    ingest_sub = ingest.add_subparsers(dest="source", required=True)
+    files = ingest_sub.add_parser(
+        "files", help="land CSV or Parquet export files (docs/user/file-import.md)"
+    )
+    files.add_argument("--tenant", required=True, type=_tenant)
+    files.add_argument("directory", help="folder holding <entity>.csv|.parquet files")
+    files.set_defaults(func=cmd_ingest_files)
+
+    run = sub.add_parser("run", help="materialize every stage for one tenant through Dagster")
+    run.add_argument("--tenant", required=True, type=_tenant)
+    run.add_argument("--source-dir", help="land files from here instead of the tenant's inbox")
+    run.set_defaults(func=cmd_run)
+
+    report = sub.add_parser("report", help="print results from the marts")
+    report_sub = report.add_subparsers(dest="report", required=True)
+    campaigns = report_sub.add_parser("campaigns", help="per-campaign table, five models")
+    campaigns.add_argument("--tenant", required=True, type=_tenant)
+    campaigns.set_defaults(func=cmd_report_campaigns)
+
+    demo = sub.add_parser("demo", help="simulate tenants and run the whole pipeline")
+    demo.add_argument("--tenants", default="acme_audio,globex_goods")
+    demo.add_argument("--preset", default="demo", choices=["tiny", "demo"])
+    demo.set_defaults(func=cmd_demo)
+
+    ui = sub.add_parser("ui", help="start the Dagster UI on this project")
+    ui.add_argument("--host", default="127.0.0.1")
+    ui.add_argument("--port", type=int, default=3000)
+    ui.set_defaults(func=cmd_ui)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

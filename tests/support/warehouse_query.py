@@ -1,0 +1,26 @@
+"""Read a built pipeline's warehouse from a test, whichever engine it is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+
+def read_sql(warehouse: str, home: Path, env: dict[str, str], sql: str) -> pd.DataFrame:
+    if warehouse == "duckdb":
+        import duckdb
+
+        with duckdb.connect(str(home / "warehouse.duckdb"), read_only=True) as conn:
+            return conn.execute(sql).fetch_df()
+    import psycopg
+
+    with psycopg.connect(
+        host=env["EARSHOT_PG_HOST"],
+        port=int(env["EARSHOT_PG_PORT"]),
+        user=env["EARSHOT_PG_USER"],
+        dbname=env["EARSHOT_PG_DATABASE"],
+    ) as conn:
+        cur = conn.execute(sql)
+        cols = [d.name for d in cur.description]
+        return pd.DataFrame(cur.fetchall(), columns=cols)

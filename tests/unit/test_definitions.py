@@ -1,0 +1,64 @@
+"""Every definition loads, and the graph has the shape the design promises."""
+
+from __future__ import annotations
+
+import dagster as dg
+
+
+def test_definitions_load_and_graph_shape() -> None:
+    from pipelines.definitions import defs
+
+    dg.Definitions.validate_loadable(defs)
+    graph = defs.resolve_asset_graph()
+    keys = {k.to_user_string() for k in graph.get_all_asset_keys()}
+    for entity in (
+        "episodes",
+        "campaigns",
+        "placements",
+        "download_requests",
+        "orders",
+        "site_events",
+    ):
+        assert f"landing/files/{entity}" in keys
+        assert f"raw/{entity}" in keys
+        assert f"staging/stg_files__{entity}" in keys
+    for mart in (
+        "fct_attribution_credits",
+        "fct_campaign_performance",
+        "rpt_attribution_model_comparison",
+    ):
+        assert f"marts/{mart}" in keys
+    # Staging reads the raw tables the loader writes.
+    staging = dg.AssetKey(["staging", "stg_files__orders"])
+    assert dg.AssetKey(["raw", "orders"]) in graph.get(staging).parent_keys
+
+
+def test_every_asset_is_partitioned_by_tenant() -> None:
+    from pipelines.definitions import defs
+    from pipelines.partitions import tenant_partitions
+
+    graph = defs.resolve_asset_graph()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        if node.is_materializable:
+            assert node.partitions_def == tenant_partitions, key
+
+
+def test_landing_checks_block_and_writers_share_one_pool() -> None:
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    check_keys = graph.asset_check_keys
+    landing_checks = [k for k in check_keys if k.asset_key.path[0] == "landing"]
+    assert len(landing_checks) == 6
+    for key in landing_checks:
+        assert graph.get_check_spec(key).blocking, key
+    # dbt tests with severity error become blocking checks too.
+    dbt_checks = [k for k in check_keys if k.asset_key.path[0] in ("staging", "marts")]
+    assert dbt_checks and any(graph.get_check_spec(k).blocking for k in dbt_checks)
+    pools = {
+        node.pool
+        for node in defs.resolve_implicit_global_asset_job_def().graph.node_defs
+        if any(part in node.name for part in ("raw_tables", "earshot_dbt_models"))
+    }
+    assert pools == {"warehouse"}

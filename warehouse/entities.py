@@ -1,0 +1,170 @@
+"""The landed form of every file-import entity: one Arrow schema each.
+
+This is the contract between the importers (which write it), the landing zone (which stores it),
+the raw loader (which creates ``raw.<entity>`` from it) and dbt's staging models (which read it).
+Timestamps are naive UTC (``timestamp[us]``): every engine then agrees on what a date is.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyarrow as pa
+
+TS = pa.timestamp("us")
+
+
+@dataclass(frozen=True)
+class Entity:
+    name: str
+    schema: pa.Schema
+    # Column whose UTC date picks the landing partition (dt=); None = date of extraction.
+    event_time: str | None
+    # Columns that identify one record; exact repeats of all columns are duplicates regardless.
+    key: tuple[str, ...]
+
+
+ENTITIES: dict[str, Entity] = {
+    e.name: e
+    for e in [
+        Entity(
+            "episodes",
+            pa.schema(
+                [
+                    ("episode_id", pa.string()),
+                    ("show_id", pa.string()),
+                    ("show_name", pa.string()),
+                    ("title", pa.string()),
+                    ("published_at", TS),
+                    ("duration_s", pa.float64()),
+                    ("file_bytes", pa.int64()),
+                    ("bitrate_kbps", pa.float64()),
+                ]
+            ),
+            event_time=None,
+            key=("episode_id",),
+        ),
+        Entity(
+            "campaigns",
+            pa.schema(
+                [
+                    ("campaign_id", pa.string()),
+                    ("advertiser", pa.string()),
+                    ("name", pa.string()),
+                    ("start_date", pa.date32()),
+                    ("end_date", pa.date32()),
+                    ("budget", pa.float64()),
+                    ("currency", pa.string()),
+                ]
+            ),
+            event_time=None,
+            key=("campaign_id",),
+        ),
+        Entity(
+            "placements",
+            pa.schema(
+                [
+                    ("placement_id", pa.string()),
+                    ("campaign_id", pa.string()),
+                    ("episode_id", pa.string()),
+                    ("position", pa.string()),
+                    ("read_type", pa.string()),
+                    ("ad_start_s", pa.float64()),
+                    ("ad_end_s", pa.float64()),
+                    ("cost", pa.float64()),
+                    ("promo_code", pa.string()),
+                    ("vanity_url", pa.string()),
+                ]
+            ),
+            event_time=None,
+            key=("placement_id",),
+        ),
+        Entity(
+            "download_requests",
+            pa.schema(
+                [
+                    ("ts", TS),
+                    ("ip", pa.string()),
+                    ("user_agent", pa.string()),
+                    ("episode_id", pa.string()),
+                    ("method", pa.string()),
+                    ("status", pa.int32()),
+                    ("bytes_sent", pa.int64()),
+                    ("range", pa.string()),
+                ]
+            ),
+            event_time="ts",
+            key=(),
+        ),
+        Entity(
+            "orders",
+            pa.schema(
+                [
+                    ("order_id", pa.string()),
+                    ("ts", TS),
+                    ("ip", pa.string()),
+                    ("user_agent", pa.string()),
+                    ("customer_id", pa.string()),
+                    ("revenue", pa.float64()),
+                    ("currency", pa.string()),
+                    ("discount_codes", pa.string()),
+                    ("landing_url", pa.string()),
+                    ("referrer", pa.string()),
+                    ("survey_answer", pa.string()),
+                ]
+            ),
+            event_time="ts",
+            key=("order_id",),
+        ),
+        Entity(
+            "site_events",
+            pa.schema(
+                [
+                    ("event_id", pa.string()),
+                    ("ts", TS),
+                    ("ip", pa.string()),
+                    ("user_agent", pa.string()),
+                    ("event_type", pa.string()),
+                    ("url", pa.string()),
+                    ("referrer", pa.string()),
+                ]
+            ),
+            event_time="ts",
+            key=("event_id",),
+        ),
+    ]
+}
+
+# Lineage columns every landed batch carries besides the source's own columns.
+METADATA_SCHEMA = pa.schema(
+    [
+        ("_tenant_id", pa.string()),
+        ("_source", pa.string()),
+        ("_extracted_at", TS),
+        ("_batch_id", pa.string()),
+        ("_cursor", pa.string()),
+        ("_source_file", pa.string()),
+        ("_source_row", pa.int64()),
+    ]
+)
+
+# A quarantined record: which file and row, why, and the values as they arrived.
+QUARANTINE_SCHEMA = pa.schema(
+    [
+        ("_tenant_id", pa.string()),
+        ("_source", pa.string()),
+        ("entity", pa.string()),
+        ("_source_file", pa.string()),
+        ("_source_row", pa.int64()),
+        ("reason", pa.string()),
+        ("raw_record", pa.string()),
+        ("_batch_id", pa.string()),
+        ("_extracted_at", TS),
+    ]
+)
+
+
+def landed_schema(entity: str) -> pa.Schema:
+    """Schema of a landed batch of ``entity``: the entity's columns, then the lineage columns."""
+    base = ENTITIES[entity].schema
+    return pa.schema(list(base) + list(METADATA_SCHEMA))

@@ -1,0 +1,68 @@
+"""Where Earshot keeps its state, read from the environment.
+
+Everything a local run writes (landing zone, DuckDB warehouse, Dagster home, inbox) lives under one
+folder, ``$EARSHOT_HOME`` (default ``./.earshot``), so a user can delete one folder to start over.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+TENANT_ID_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
+
+
+class InvalidTenantId(ValueError):
+    """A tenant id that could not safely be used in a path, schema or role name."""
+
+
+def validate_tenant_id(tenant_id: str) -> str:
+    """Return the tenant id when it is safe to use in paths, SQL identifiers and role names."""
+    if not isinstance(tenant_id, str) or not TENANT_ID_PATTERN.fullmatch(tenant_id):
+        raise InvalidTenantId(
+            f"invalid tenant id {tenant_id!r}: use 2-63 characters, lower-case letters, digits "
+            "and underscores, starting with a letter"
+        )
+    return tenant_id
+
+
+@dataclass(frozen=True)
+class EarshotPaths:
+    home: Path
+
+    @property
+    def landing(self) -> Path:
+        return Path(os.environ.get("EARSHOT_LANDING_DIR", self.home / "landing"))
+
+    @property
+    def inbox(self) -> Path:
+        return self.home / "inbox"
+
+    @property
+    def duckdb_path(self) -> Path:
+        return Path(os.environ.get("EARSHOT_DUCKDB_PATH", self.home / "warehouse.duckdb"))
+
+    @property
+    def dagster_home(self) -> Path:
+        return Path(os.environ.get("DAGSTER_HOME", self.home / "dagster"))
+
+    def tenant_inbox(self, tenant_id: str) -> Path:
+        return self.inbox / validate_tenant_id(tenant_id)
+
+
+def earshot_home() -> Path:
+    return Path(os.environ.get("EARSHOT_HOME", ".earshot")).resolve()
+
+
+def paths() -> EarshotPaths:
+    return EarshotPaths(home=earshot_home())
+
+
+def warehouse_target() -> str:
+    """The warehouse engine: ``duckdb`` (embedded default) or ``postgres`` (production)."""
+    target = os.environ.get("EARSHOT_WAREHOUSE", "duckdb").lower()
+    if target not in ("duckdb", "postgres"):
+        raise ValueError(f"EARSHOT_WAREHOUSE must be 'duckdb' or 'postgres', not {target!r}")
+    return target
