@@ -45,7 +45,11 @@ def cmd_ingest_files(args: argparse.Namespace) -> int:
 def cmd_run(args: argparse.Namespace) -> int:
     from pipelines.execution import run_tenant
 
-    outcome = run_tenant(args.tenant, Path(args.source_dir) if args.source_dir else None)
+    outcome = run_tenant(
+        args.tenant,
+        Path(args.source_dir) if args.source_dir else None,
+        log_level="INFO" if args.verbose else "CRITICAL",
+    )
     print(outcome.format())
     return 0 if outcome.success else 1
 
@@ -111,6 +115,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="materialize every stage for one tenant through Dagster")
     run.add_argument("--tenant", required=True, type=_tenant)
     run.add_argument("--source-dir", help="land files from here instead of the tenant's inbox")
+    run.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's log")
     run.set_defaults(func=cmd_run)
 
     report = sub.add_parser("report", help="print results from the marts")
