@@ -35,3 +35,5 @@ lateral (
                                 when idx = 1 or idx = n then 0.4 else 0.2 / (n - 2) end)
     ) as v(model, credit)
 ) as m
+-- Like the mart, first and last touch keep only the credited touch.
+where m.credit > 0 or m.model not in ('first_touch', 'last_touch')

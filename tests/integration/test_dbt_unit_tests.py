@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -71,4 +72,6 @@ def test_dbt_unit_tests_pass(engine: str, tmp_path: Path, request: pytest.Fixtur
     assert empty.returncode == 0, empty.stdout + empty.stderr
     result = _dbt(env, "test", "--select", "test_type:unit")
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "PASS=" in result.stdout and "ERROR=0" in result.stdout.replace(" ", "")
+    passed = re.search(r"PASS=(\d+)", result.stdout)
+    # Every model's logic has hand-computed cases (23 when this was written): none may vanish.
+    assert passed and int(passed.group(1)) >= 23, result.stdout[-2000:]

@@ -78,12 +78,3 @@
 {% macro postgres__attribution_id_order(column) -%}
     {{ column }} collate "C"
 {%- endmacro %}
-
-{#- The columns every model macro returns, so the five selects union cleanly. -#}
-{% macro attribution_credit_columns(model_name, credit) -%}
-    tenant_id,
-        conversion_id,
-        touchpoint_id,
-        cast('{{ model_name }}' as {{ dbt.type_string() }}) as model,
-        cast({{ credit }} as {{ type_double() }}) as credit
-{%- endmacro %}

@@ -1,8 +1,5 @@
 {#- Last touch: the latest touch of the path (touch_index = touch_count) gets all the credit.
-    Only the credited touch is emitted, as for first touch. -#}
-{% macro attribution_last_touch(paths) -%}
-    select
-        {{ attribution_credit_columns('last_touch', '1') }}
-    from {{ paths }}
-    where touch_index = touch_count
+    Only the credited touch is kept, as for first touch. -#}
+{% macro attribution_last_touch_credit() -%}
+    case when touch_index = touch_count then 1 else 0 end
 {%- endmacro %}

@@ -1,6 +1,7 @@
 {#- Attribution credit per (conversion, touchpoint, model): the five models of
-    macros/attribution/, each a small select over the conversion paths, unioned. For every
-    converting path and every model the credits sum to 1 (tests/attribution_credits_sum_to_one). -#}
+    macros/attribution/, each a credit expression, applied in one pass over the conversion
+    paths. For every converting path and every model the credits sum to 1
+    (tests/attribution_credits_sum_to_one). -#}
 {%- set settings = attribution_settings() -%}
 
 with
@@ -26,58 +27,74 @@ paths as (
     where {{ tenant_filter('tenant_id') }}
 ),
 
-path_observation as (
+weighted_paths as (
     -- Observed means every touch of the path came from a household-class IP. A path belongs to
     -- one household and so has one class; should it ever mix classes the whole conversion counts
     -- as modelled, so no conversion is ever split between observed and modelled results.
     select
-        tenant_id,
-        conversion_id,
-        min(case when ip_class = 'household' then 1 else 0 end) = 1 as is_observed
+        paths.*,
+        min(case when ip_class = 'household' then 1 else 0 end) over (
+            partition by tenant_id, conversion_id
+        ) = 1 as is_observed,
+        {{ attribution_time_decay_weight(settings.half_life_days) }} as decay_weight
     from paths
-    group by tenant_id, conversion_id
+),
+
+decayed_paths as (
+    -- The time-decay share needs the path's total weight: a window over the weights.
+    select
+        weighted_paths.*,
+        {{ attribution_time_decay_credit() }} as time_decay_share
+    from weighted_paths
+),
+
+models as (
+    {{ attribution_model_rows() }}
 ),
 
 credits as (
-    {{ attribution_first_touch('paths') }}
-    union all
-    {{ attribution_last_touch('paths') }}
-    union all
-    {{ attribution_linear('paths') }}
-    union all
-    {{ attribution_time_decay('paths', settings.half_life_days) }}
-    union all
-    {{ attribution_position_based(
-        'paths', settings.position_first_weight, settings.position_last_weight) }}
+    -- One pass over the paths: each touch meets the five models, each model's credit is one
+    -- expression of macros/attribution/.
+    select
+        decayed_paths.*,
+        models.model,
+        cast(
+            case models.model
+                when 'first_touch' then {{ attribution_first_touch_credit() }}
+                when 'last_touch' then {{ attribution_last_touch_credit() }}
+                when 'linear' then {{ attribution_linear_credit() }}
+                when 'time_decay' then time_decay_share
+                when 'position_based' then {{ attribution_position_based_credit(
+                    settings.position_first_weight, settings.position_last_weight) }}
+            end
+            as {{ type_double() }}
+        ) as credit
+    from decayed_paths
+    cross join models
 )
 
 select
-    paths.tenant_id,
-    paths.conversion_id,
-    paths.touchpoint_id,
-    credits.model,
-    credits.credit,
-    credits.credit * paths.revenue as credited_revenue,
-    paths.revenue,
-    paths.campaign_id,
-    paths.placement_id,
-    paths.show_id,
-    paths.episode_id,
-    paths.household_id,
-    paths.touch_ts,
-    paths.conversion_ts,
-    paths.touch_index,
-    paths.touch_count,
-    path_observation.is_observed,
+    tenant_id,
+    conversion_id,
+    touchpoint_id,
+    model,
+    credit,
+    credit * revenue as credited_revenue,
+    revenue,
+    campaign_id,
+    placement_id,
+    show_id,
+    episode_id,
+    household_id,
+    touch_ts,
+    conversion_ts,
+    touch_index,
+    touch_count,
+    is_observed,
     cast({{ settings.lookback_days }} as {{ type_double() }}) as lookback_days,
     cast({{ settings.half_life_days }} as {{ type_double() }}) as half_life_days,
     cast({{ settings.position_first_weight }} as {{ type_double() }}) as position_first_weight,
     cast({{ settings.position_last_weight }} as {{ type_double() }}) as position_last_weight
 from credits
-inner join paths
-    on paths.tenant_id = credits.tenant_id
-    and paths.conversion_id = credits.conversion_id
-    and paths.touchpoint_id = credits.touchpoint_id
-inner join path_observation
-    on path_observation.tenant_id = credits.tenant_id
-    and path_observation.conversion_id = credits.conversion_id
+-- First and last touch keep only the credited touch (see their macros).
+where credit <> 0 or model not in ('first_touch', 'last_touch')
