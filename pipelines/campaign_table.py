@@ -27,7 +27,7 @@ order by p.campaign_id, p.model
 
 
 def campaign_rows(wh: Warehouse, tenant_id: str) -> list[dict]:
-    cols, rows = wh.fetch_columns(_QUERY.replace("?", f"'{tenant_id}'"))
+    cols, rows = wh.fetch_columns(_QUERY, [tenant_id])
     return [dict(zip(cols, r, strict=True)) for r in rows]
 
 

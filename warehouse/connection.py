@@ -27,9 +27,9 @@ class Warehouse(Protocol):
 
     def fetch(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]: ...
 
-    def fetch_columns(self, sql: str) -> tuple[list[str], list[tuple]]: ...
-
-    def table_exists(self, schema: str, table: str) -> bool: ...
+    def fetch_columns(
+        self, sql: str, params: Sequence[Any] | None = None
+    ) -> tuple[list[str], list[tuple]]: ...
 
     def copy_arrow(self, schema: str, table: str, data: pa.Table) -> None: ...
 
@@ -90,17 +90,11 @@ class DuckDBWarehouse:
     def fetch(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
         return self.conn.execute(sql, params or []).fetchall()
 
-    def fetch_columns(self, sql: str) -> tuple[list[str], list[tuple]]:
-        cur = self.conn.execute(sql)
+    def fetch_columns(
+        self, sql: str, params: Sequence[Any] | None = None
+    ) -> tuple[list[str], list[tuple]]:
+        cur = self.conn.execute(sql, params or [])
         return [d[0] for d in cur.description], cur.fetchall()
-
-    def table_exists(self, schema: str, table: str) -> bool:
-        return bool(
-            self.fetch(
-                "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
-                [schema, table],
-            )
-        )
 
     def copy_arrow(self, schema: str, table: str, data: pa.Table) -> None:
         self.conn.register("_earshot_arrow_in", data)
@@ -136,22 +130,16 @@ class PostgresWarehouse:
         self.conn = psycopg.connect(**settings.conninfo(), autocommit=False)
 
     def execute(self, sql: str, params: Sequence[Any] | None = None) -> None:
-        self.conn.execute(_pg_params(sql), params)
+        self.conn.execute(_pg_params(sql, params), params)
 
     def fetch(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple]:
-        return self.conn.execute(_pg_params(sql), params).fetchall()
+        return self.conn.execute(_pg_params(sql, params), params).fetchall()
 
-    def fetch_columns(self, sql: str) -> tuple[list[str], list[tuple]]:
-        cur = self.conn.execute(sql)
+    def fetch_columns(
+        self, sql: str, params: Sequence[Any] | None = None
+    ) -> tuple[list[str], list[tuple]]:
+        cur = self.conn.execute(_pg_params(sql, params), params)
         return [d.name for d in cur.description], cur.fetchall()
-
-    def table_exists(self, schema: str, table: str) -> bool:
-        return bool(
-            self.fetch(
-                "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
-                [schema, table],
-            )
-        )
 
     def copy_arrow(self, schema: str, table: str, data: pa.Table) -> None:
         # COPY in CSV: pyarrow writes the CSV in C, PostgreSQL parses it; no per-row Python.
@@ -182,8 +170,11 @@ class PostgresWarehouse:
         self.conn.close()
 
 
-def _pg_params(sql: str) -> str:
-    # One placeholder style in the callers ('?', as DuckDB); psycopg wants '%s'.
+def _pg_params(sql: str, params: Sequence[Any] | None) -> str:
+    # One placeholder style in the callers ('?', as DuckDB); psycopg wants '%s', and reads '%'
+    # as the start of a placeholder only when parameters are passed.
+    if params is None:
+        return sql
     return sql.replace("%", "%%").replace("?", "%s")
 
 

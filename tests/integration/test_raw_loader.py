@@ -1,0 +1,86 @@
+"""The raw loader replaces one tenant's rows, keeps the others, and keeps values exact, on both
+warehouses."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tests.support.postgres_server import PostgresServer
+from warehouse.connection import DuckDBWarehouse, PostgresSettings, PostgresWarehouse, Warehouse
+from warehouse.entities import landed_schema
+from warehouse.raw_loader import load_entity
+
+
+def _orders(path: Path, tenant: str, ids: list[str], referrers: list[str | None]) -> Path:
+    schema = landed_schema("orders")
+    columns = {f.name: [None] * len(ids) for f in schema}
+    columns.update(
+        order_id=ids,
+        ts=[datetime(2026, 11, 1, 12, 0, 0, 123456)] * len(ids),
+        revenue=[19.99] * len(ids),
+        referrer=referrers,
+        _tenant_id=[tenant] * len(ids),
+    )
+    pq.write_table(pa.table(columns, schema=schema), path)
+    return path
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
+    if request.param == "duckdb":
+        wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+        yield wh
+        wh.close()
+        return
+    server: PostgresServer = request.getfixturevalue("pg_server")
+    import psycopg
+
+    with psycopg.connect(
+        host=server.host, port=server.port, user=server.user, dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute("drop database if exists raw_loader_test")
+        conn.execute("create database raw_loader_test")
+    pg = PostgresWarehouse(
+        PostgresSettings(server.host, server.port, server.user, "", "raw_loader_test")
+    )
+    yield pg
+    pg.close()
+
+
+def test_reload_replaces_only_that_tenant(warehouse: Warehouse, tmp_path: Path) -> None:
+    a = _orders(tmp_path / "a.parquet", "tenant_a", ["1", "2"], ["", None])
+    b = _orders(tmp_path / "b.parquet", "tenant_b", ["9"], ["https://example.com"])
+    assert load_entity(warehouse, "tenant_a", "orders", [a]).rows == 2
+    assert load_entity(warehouse, "tenant_b", "orders", [b]).rows == 1
+    # Loading again replaces, never duplicates.
+    assert load_entity(warehouse, "tenant_a", "orders", [a]).rows == 2
+    a2 = _orders(tmp_path / "a2.parquet", "tenant_a", ["3"], ["x"])
+    assert load_entity(warehouse, "tenant_a", "orders", [a, a2]).rows == 3
+    rows = warehouse.fetch(
+        "select _tenant_id, order_id, referrer, ts from raw.orders order by _tenant_id, order_id"
+    )
+    assert [(r[0], r[1]) for r in rows] == [
+        ("tenant_a", "1"),
+        ("tenant_a", "2"),
+        ("tenant_a", "3"),
+        ("tenant_b", "9"),
+    ]
+    # An empty string stays empty and a null stays null; microseconds survive.
+    assert rows[0][2] == "" and rows[1][2] is None
+    assert rows[0][3] == datetime(2026, 11, 1, 12, 0, 0, 123456)
+
+
+def test_failed_load_keeps_previous_rows(warehouse: Warehouse, tmp_path: Path) -> None:
+    a = _orders(tmp_path / "a.parquet", "tenant_a", ["1", "2"], [None, None])
+    load_entity(warehouse, "tenant_a", "orders", [a])
+    broken = tmp_path / "broken.parquet"
+    broken.write_bytes(b"not parquet")
+    with pytest.raises(Exception):  # noqa: B017 - each engine raises its own error type
+        load_entity(warehouse, "tenant_a", "orders", [a, broken])
+    assert warehouse.fetch("select count(*) from raw.orders")[0][0] == 2
