@@ -27,10 +27,11 @@ def run_demo(tenants: list[str], preset: str = "demo") -> int:
         config = getattr(WorldConfig, preset)(tenant_id=tenant, seed=1000 + i)
         start = time.perf_counter()
         summary = simulate(config, inbox)
-        print(
-            f"[{tenant}] simulated export files in {time.perf_counter() - start:.1f}s: "
-            f"{summary.describe()}"
+        counts = ", ".join(
+            f"{summary.rows(entity):,} {entity}" for entity in ("download_requests", "orders")
         )
+        seconds = time.perf_counter() - start
+        print(f"[{tenant}] simulated export files ({counts}) in {seconds:.1f}s")
         start = time.perf_counter()
         outcome = run_tenant(tenant)
         print(f"[{tenant}] pipeline in {time.perf_counter() - start:.1f}s")

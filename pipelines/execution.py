@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import sys
+from contextlib import redirect_stdout
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import dagster as dg
 
 from pipelines.instance import instance, register_tenant
+from warehouse.settings import paths
 
 JOB_NAME = "tenant_pipeline"
 
@@ -20,6 +24,7 @@ class RunOutcome:
     materialized: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
+    log_path: Path | None = None
 
     def format(self) -> str:
         lines = [
@@ -29,6 +34,8 @@ class RunOutcome:
         ]
         lines += [f"  failed step: {m}" for m in self.failed_steps]
         lines += [f"  failed check: {m}" for m in self.failed_checks]
+        if self.log_path is not None:
+            lines.append(f"  dbt output: {self.log_path}; every event: the Dagster UI (make ui)")
         return "\n".join(lines)
 
 
@@ -48,10 +55,17 @@ def run_tenant(
     if source_dir is not None:
         run_config["ops"] = {"landed_files": {"config": {"source_dir": str(source_dir)}}}
     job = defs.resolve_job_def(JOB_NAME)
-    result = job.execute_in_process(
-        instance=inst, partition_key=tenant_id, run_config=run_config, raise_on_error=False
-    )
-    return _outcome(tenant_id, result)
+    # dbt's own output goes to a file unless the caller asked for the log on the console.
+    quiet = log_level not in ("DEBUG", "INFO")
+    log_path = paths().home / "logs" / f"run-{tenant_id}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(log_path, "w") as log, redirect_stdout(log if quiet else sys.stdout):
+        result = job.execute_in_process(
+            instance=inst, partition_key=tenant_id, run_config=run_config, raise_on_error=False
+        )
+    outcome = _outcome(tenant_id, result)
+    outcome.log_path = log_path if quiet else None
+    return outcome
 
 
 def _outcome(tenant_id: str, result: dg.ExecuteInProcessResult) -> RunOutcome:
