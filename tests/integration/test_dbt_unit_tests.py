@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.postgres_server import PostgresServer
-from warehouse.connection import DuckDBWarehouse, PostgresSettings, PostgresWarehouse
+from tests.support.postgres_server import PostgresServer, fresh_database
+from warehouse.connection import DuckDBWarehouse, PostgresWarehouse
 from warehouse.entities import ENTITIES, QUARANTINE_SCHEMA, landed_schema
 from warehouse.raw_loader import QUARANTINE_TABLE, ensure_table
 
@@ -53,16 +53,7 @@ def test_dbt_unit_tests_pass(engine: str, tmp_path: Path, request: pytest.Fixtur
         server: PostgresServer = request.getfixturevalue("pg_server")
         env.update(server.env())
         env["EARSHOT_PG_DATABASE"] = "dbt_unit"
-        import psycopg
-
-        with psycopg.connect(
-            host=server.host, port=server.port, user=server.user, dbname="postgres", autocommit=True
-        ) as conn:
-            conn.execute("drop database if exists dbt_unit")
-            conn.execute("create database dbt_unit")
-        pg = PostgresWarehouse(
-            PostgresSettings(server.host, server.port, server.user, "", "dbt_unit")
-        )
+        pg = PostgresWarehouse(fresh_database(server, "dbt_unit"))
         _create_raw(pg)
         pg.close()
     # Unit tests need their parents to exist: build every relation empty first.

@@ -11,8 +11,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.support.postgres_server import PostgresServer
-from warehouse.connection import DuckDBWarehouse, PostgresSettings, PostgresWarehouse, Warehouse
+from tests.support.postgres_server import PostgresServer, fresh_database
+from warehouse.connection import DuckDBWarehouse, PostgresWarehouse, Warehouse
 from warehouse.entities import landed_schema
 from warehouse.raw_loader import load_entity
 
@@ -39,16 +39,7 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Wareho
         wh.close()
         return
     server: PostgresServer = request.getfixturevalue("pg_server")
-    import psycopg
-
-    with psycopg.connect(
-        host=server.host, port=server.port, user=server.user, dbname="postgres", autocommit=True
-    ) as conn:
-        conn.execute("drop database if exists raw_loader_test")
-        conn.execute("create database raw_loader_test")
-    pg = PostgresWarehouse(
-        PostgresSettings(server.host, server.port, server.user, "", "raw_loader_test")
-    )
+    pg = PostgresWarehouse(fresh_database(server, "raw_loader_test"))
     yield pg
     pg.close()
 

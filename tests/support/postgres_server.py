@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from warehouse.connection import PostgresSettings
+
 PG_BIN = Path(os.environ.get("EARSHOT_PG_BIN", "/usr/lib/postgresql/15/bin"))
 
 
@@ -127,6 +129,18 @@ def _create_database(server: PostgresServer) -> None:
             if time.time() > deadline:
                 raise
             time.sleep(0.3)
+
+
+def fresh_database(server: PostgresServer, name: str) -> PostgresSettings:
+    """Drop and create database ``name`` on ``server``; return settings to connect to it."""
+    import psycopg
+
+    with psycopg.connect(
+        host=server.host, port=server.port, user=server.user, dbname="postgres", autocommit=True
+    ) as conn:
+        conn.execute(f'drop database if exists "{name}"')
+        conn.execute(f'create database "{name}"')
+    return PostgresSettings(server.host, server.port, server.user, "", name)
 
 
 def stop(data_dir: Path) -> None:
