@@ -133,6 +133,10 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--host", default="127.0.0.1")
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
+
+    from pipelines.cli_tenancy import register_cli
+
+    register_cli(sub)
     return parser
 
 
