@@ -135,8 +135,9 @@ def build_parser() -> argparse.ArgumentParser:
     ui.set_defaults(func=cmd_ui)
 
     from pipelines.cli_tenancy import register_cli
+    from pipelines.cli_tenants import register_tenant_commands
 
-    register_cli(sub)
+    register_tenant_commands(register_cli(sub))
     return parser
 
 

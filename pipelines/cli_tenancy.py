@@ -80,8 +80,12 @@ def cmd_tenant_grant_bi(args: argparse.Namespace) -> int:
     return 0
 
 
-def register_cli(subparsers: argparse._SubParsersAction) -> None:
-    """Add the `warehouse` and `tenant` command groups to earshot's top-level subparsers."""
+def register_cli(subparsers: argparse._SubParsersAction) -> argparse._SubParsersAction:
+    """Add the `warehouse` and `tenant` command groups to earshot's top-level subparsers.
+
+    Returns the `tenant` group's subparsers, so tenant management (cli_tenants.py) adds its
+    commands to the same group.
+    """
     warehouse = subparsers.add_parser("warehouse", help="manage the PostgreSQL warehouse")
     warehouse_sub = warehouse.add_subparsers(dest="warehouse_command", required=True)
     migrate = warehouse_sub.add_parser(
@@ -89,7 +93,7 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
     )
     migrate.set_defaults(func=cmd_warehouse_migrate)
 
-    tenant = subparsers.add_parser("tenant", help="manage tenants' access")
+    tenant = subparsers.add_parser("tenant", help="manage tenants and their access")
     tenant_sub = tenant.add_subparsers(dest="tenant_command", required=True)
     grant = tenant_sub.add_parser(
         "grant-bi", help="create or rotate a tenant's read-only BI login (docs/user/bi-access.md)"
@@ -101,3 +105,4 @@ def register_cli(subparsers: argparse._SubParsersAction) -> None:
         help="prompt for the password instead of generating one",
     )
     grant.set_defaults(func=cmd_tenant_grant_bi)
+    return tenant_sub

@@ -13,8 +13,21 @@ ensure_manifest()
 
 
 def tenant_vars(tenant_id: str) -> dict[str, object]:
-    """dbt vars for one tenant's run (per-tenant attribution settings join here later)."""
-    return {"tenant_id": tenant_id}
+    """dbt vars for one tenant's run: its id, plus its attribution settings when it has a row
+    in `earshot_meta.tenants` (otherwise dbt_project.yml's defaults apply)."""
+    from warehouse.connection import connect
+    from warehouse.settings import paths, warehouse_target
+    from warehouse.tenants import get_tenant
+
+    run_vars: dict[str, object] = {"tenant_id": tenant_id}
+    if warehouse_target() == "duckdb" and not paths().duckdb_path.exists():
+        return run_vars
+    # Read-only and closed before dbt starts: DuckDB allows one writing process at a time.
+    with connect(read_only=True) as wh:
+        tenant = get_tenant(wh, tenant_id)
+    if tenant is not None:
+        run_vars.update(tenant.dbt_vars())
+    return run_vars
 
 
 @dbt_assets(

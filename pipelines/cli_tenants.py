@@ -1,0 +1,277 @@
+"""`earshot tenant create|list|show|update|usage|delete`: tenant management.
+
+The commands join the `tenant` group that cli_tenancy.py creates (with `grant-bi`), through
+``register_tenant_commands(tenant_subparsers)``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+from warehouse.settings import InvalidTenantId, validate_tenant_id
+
+# CLI option -> Tenant field, for the settings create and update share.
+_SETTING_OPTIONS: dict[str, tuple[str, type, str]] = {
+    "--region": ("region", str, "where the tenant's data lives (e.g. eu, us)"),
+    "--plan": ("plan", str, "the commercial plan"),
+    "--lookback-days": ("lookback_days", int, "attribution lookback window, days (> 0)"),
+    "--half-life-days": ("half_life_days", float, "time-decay half-life, days (> 0)"),
+    "--position-first-weight": (
+        "position_first_weight",
+        float,
+        "position-based credit of the first touch, in [0, 1]",
+    ),
+    "--position-last-weight": (
+        "position_last_weight",
+        float,
+        "position-based credit of the last touch, in [0, 1]; first + last <= 1",
+    ),
+    "--max-download-requests-per-month": (
+        "max_download_requests_per_month",
+        int,
+        "quota of download requests landed per month",
+    ),
+    "--max-landed-bytes": ("max_landed_bytes", int, "quota of bytes in the landing zone"),
+}
+
+
+def _tenant(value: str) -> str:
+    try:
+        return validate_tenant_id(value)
+    except InvalidTenantId as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from exc
+
+
+def _connector_ref(value: str) -> tuple[str, str]:
+    name, sep, ref = value.partition("=")
+    if not sep or not name or not ref:
+        raise argparse.ArgumentTypeError(
+            f"connector reference {value!r}: use NAME=REFERENCE, e.g. megaphone=vault:megaphone"
+        )
+    return name, ref
+
+
+def _settings(args: argparse.Namespace) -> dict[str, Any]:
+    """The settings given on the command line (options left out are not in the result)."""
+    given = {
+        field: getattr(args, field)
+        for field, _, _ in _SETTING_OPTIONS.values()
+        if getattr(args, field) is not None
+    }
+    if args.name is not None:
+        given["name"] = args.name
+    if args.connector_ref:
+        given["connector_config_refs"] = dict(args.connector_ref)
+    return given
+
+
+def _print_tenant(tenant: Any) -> None:
+    for key, value in asdict(tenant).items():
+        if key == "connector_config_refs":
+            value = ", ".join(f"{k}={v}" for k, v in sorted(value.items())) or "-"
+        print(f"{key + ':':34}{'-' if value is None else value}")
+
+
+def cmd_tenant_create(args: argparse.Namespace) -> int:
+    from pipelines.instance import instance, register_tenant
+    from warehouse.connection import connect
+    from warehouse.tenants import Tenant, TenantError, create_tenant
+
+    try:
+        with connect() as wh:
+            tenant = create_tenant(wh, Tenant(tenant_id=args.tenant, **_settings(args)))
+    except TenantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    register_tenant(instance(), tenant.tenant_id)
+    _print_tenant(tenant)
+    print(f"\nCreated tenant {tenant.tenant_id}. Next: earshot ingest ... --tenant {args.tenant}")
+    return 0
+
+
+def cmd_tenant_list(args: argparse.Namespace) -> int:
+    from warehouse.connection import connect
+    from warehouse.tenants import list_tenants
+
+    with connect() as wh:
+        tenants = list_tenants(wh)
+    if not tenants:
+        print("no tenants yet: earshot tenant create --tenant ID --name NAME")
+        return 0
+    header = ("tenant_id", "name", "region", "plan", "lookback", "half-life", "first", "last")
+    rows = [
+        (
+            t.tenant_id,
+            t.name,
+            t.region or "-",
+            t.plan or "-",
+            str(t.lookback_days),
+            f"{t.half_life_days:g}",
+            f"{t.position_first_weight:g}",
+            f"{t.position_last_weight:g}",
+        )
+        for t in tenants
+    ]
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    for row in [header, *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths, strict=True)).rstrip())
+    return 0
+
+
+def cmd_tenant_show(args: argparse.Namespace) -> int:
+    from warehouse.connection import connect
+    from warehouse.tenants import get_tenant
+
+    with connect() as wh:
+        tenant = get_tenant(wh, args.tenant)
+    if tenant is None:
+        print(f"error: tenant {args.tenant} does not exist", file=sys.stderr)
+        return 1
+    _print_tenant(tenant)
+    return 0
+
+
+def cmd_tenant_update(args: argparse.Namespace) -> int:
+    from warehouse.connection import connect
+    from warehouse.tenants import TenantError, update_tenant
+
+    changes = _settings(args)
+    if not changes:
+        print("error: nothing to update: give at least one setting option", file=sys.stderr)
+        return 2
+    try:
+        with connect() as wh:
+            tenant = update_tenant(wh, args.tenant, **changes)
+    except TenantError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    _print_tenant(tenant)
+    return 0
+
+
+def cmd_tenant_usage(args: argparse.Namespace) -> int:
+    from warehouse.connection import connect
+    from warehouse.landing import LandingZone
+    from warehouse.settings import paths
+    from warehouse.tenants import QuotaUsage, download_requests_by_month, get_tenant
+
+    with connect() as wh:
+        tenant = get_tenant(wh, args.tenant)
+        by_month = download_requests_by_month(wh, args.tenant)
+    if tenant is None:
+        print(f"error: tenant {args.tenant} does not exist", file=sys.stderr)
+        return 1
+    _, size = _landing_size(LandingZone(paths().landing).storage.path(args.tenant))
+    usage = QuotaUsage(
+        args.tenant,
+        size,
+        tenant.max_landed_bytes,
+        by_month,
+        tenant.max_download_requests_per_month,
+    )
+    quota = "no quota" if usage.max_landed_bytes is None else f"quota {usage.max_landed_bytes}"
+    print(f"landed bytes: {usage.landed_bytes} ({quota})")
+    limit = usage.max_download_requests_per_month
+    print(f"download requests per month ({'no quota' if limit is None else f'quota {limit}'}):")
+    for month, count in by_month.items():
+        print(f"  {month}: {count}")
+    breaches = usage.breaches()
+    for breach in breaches:
+        print(f"over quota: {breach}", file=sys.stderr)
+    return 1 if breaches else 0
+
+
+def _landing_size(root: Path) -> tuple[int, int]:
+    files = [p for p in root.rglob("*") if p.is_file()] if root.is_dir() else []
+    return len(files), sum(p.stat().st_size for p in files)
+
+
+def cmd_tenant_delete(args: argparse.Namespace) -> int:
+    from pipelines.instance import instance
+    from pipelines.partitions import tenant_partitions
+    from warehouse import audit
+    from warehouse.connection import connect
+    from warehouse.landing import LandingZone
+    from warehouse.settings import paths
+    from warehouse.tenants import delete_tenant, get_tenant, purge_tenant_rows
+
+    if not args.yes:
+        print(
+            f"error: this deletes every landed file and warehouse row of {args.tenant}; "
+            "add --yes to confirm",
+            file=sys.stderr,
+        )
+        return 2
+    landing = LandingZone(paths().landing)
+    files, size = _landing_size(landing.storage.path(args.tenant))
+    landing.delete_tenant(args.tenant)
+    with connect() as wh:
+        rows = purge_tenant_rows(wh, args.tenant)
+        details = {"landing_files": files, "landing_bytes": size, "rows_removed": rows}
+        if get_tenant(wh, args.tenant) is not None:
+            delete_tenant(wh, args.tenant, details)
+            had_row = True
+        else:
+            # Data landed without `tenant create` (e.g. `earshot ingest`) is offboarded too.
+            audit.record(wh, "tenant.delete", args.tenant, {"tenants_row": False, **details})
+            had_row = False
+    inst = instance()
+    if inst.has_dynamic_partition(tenant_partitions.name, args.tenant):
+        inst.delete_dynamic_partition(tenant_partitions.name, args.tenant)
+
+    print(f"deleted tenant {args.tenant}")
+    print(f"landing:      {files} files, {size} bytes")
+    for table, count in rows.items():
+        print(f"{table + ':':45} {count} rows")
+    print(f"tenants row:  {'removed' if had_row else 'none'}")
+    print(f"total rows:   {sum(rows.values())}")
+    return 0
+
+
+def _add_settings(parser: argparse.ArgumentParser, *, name_required: bool) -> None:
+    parser.add_argument("--tenant", required=True, type=_tenant)
+    parser.add_argument("--name", required=name_required, help="display name")
+    for option, (field, kind, help_text) in _SETTING_OPTIONS.items():
+        parser.add_argument(option, dest=field, type=kind, default=None, help=help_text)
+    parser.add_argument(
+        "--connector-ref",
+        action="append",
+        type=_connector_ref,
+        metavar="NAME=REFERENCE",
+        help="where a connector's configuration lives (a secret name, never the secret)",
+    )
+
+
+def register_tenant_commands(tenant_subparsers: argparse._SubParsersAction) -> None:
+    """Add create/list/show/update/delete to the `earshot tenant` group."""
+    create = tenant_subparsers.add_parser("create", help="add a tenant with its settings")
+    _add_settings(create, name_required=True)
+    create.set_defaults(func=cmd_tenant_create)
+
+    listing = tenant_subparsers.add_parser("list", help="list tenants")
+    listing.set_defaults(func=cmd_tenant_list)
+
+    show = tenant_subparsers.add_parser("show", help="print one tenant's settings")
+    show.add_argument("--tenant", required=True, type=_tenant)
+    show.set_defaults(func=cmd_tenant_show)
+
+    update = tenant_subparsers.add_parser("update", help="change a tenant's settings")
+    _add_settings(update, name_required=False)
+    update.set_defaults(func=cmd_tenant_update)
+
+    usage = tenant_subparsers.add_parser(
+        "usage", help="a tenant's landed bytes and monthly download requests against its quotas"
+    )
+    usage.add_argument("--tenant", required=True, type=_tenant)
+    usage.set_defaults(func=cmd_tenant_usage)
+
+    delete = tenant_subparsers.add_parser(
+        "delete", help="offboard a tenant: delete its landed data, warehouse rows and settings"
+    )
+    delete.add_argument("--tenant", required=True, type=_tenant)
+    delete.add_argument("--yes", action="store_true", help="confirm the deletion")
+    delete.set_defaults(func=cmd_tenant_delete)

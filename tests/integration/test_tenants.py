@@ -1,0 +1,294 @@
+"""Tenant management: the tenants table, the audit log, settings into dbt, and the CLI."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import run_earshot
+from tests.support import postgres_server
+from warehouse import audit
+from warehouse.connection import DuckDBWarehouse, PostgresWarehouse, Warehouse, connect
+from warehouse.settings import InvalidTenantId
+from warehouse.tenants import (
+    Tenant,
+    TenantError,
+    create_tenant,
+    delete_tenant,
+    get_tenant,
+    list_tenants,
+    update_tenant,
+)
+
+
+@pytest.fixture(params=["duckdb", "postgres"])
+def wh(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Warehouse]:
+    monkeypatch.setenv("EARSHOT_ACTOR", "ops_tester")
+    if request.param == "duckdb":
+        conn: DuckDBWarehouse | PostgresWarehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
+    else:
+        server = request.getfixturevalue("pg_server")
+        conn = PostgresWarehouse(postgres_server.fresh_database(server, "earshot_tenants"))
+    try:
+        yield conn
+    finally:
+        conn.close()
+
+
+def test_tenant_lifecycle_is_stored_and_audited(wh: Warehouse):
+    assert list_tenants(wh) == []
+    assert get_tenant(wh, "acme_audio") is None
+
+    created = create_tenant(
+        wh,
+        Tenant(
+            tenant_id="acme_audio",
+            name="Acme Audio",
+            region="eu",
+            lookback_days=14,
+            connector_config_refs={"megaphone": "vault:acme/megaphone"},
+        ),
+    )
+    create_tenant(wh, Tenant(tenant_id="globex", name="Globex"))
+    stored = get_tenant(wh, "acme_audio")
+    assert stored == created
+    assert stored.lookback_days == 14 and stored.half_life_days == 7.0
+    assert stored.connector_config_refs == {"megaphone": "vault:acme/megaphone"}
+    assert [t.tenant_id for t in list_tenants(wh)] == ["acme_audio", "globex"]
+
+    with pytest.raises(TenantError, match="acme_audio already exists"):
+        create_tenant(wh, Tenant(tenant_id="acme_audio", name="Again"))
+
+    updated = update_tenant(wh, "acme_audio", plan="pro", half_life_days=3.5)
+    assert (updated.plan, updated.half_life_days, updated.region) == ("pro", 3.5, "eu")
+    assert get_tenant(wh, "acme_audio") == updated
+    assert updated.created_at == created.created_at
+
+    delete_tenant(wh, "acme_audio")
+    assert get_tenant(wh, "acme_audio") is None
+    assert [t.tenant_id for t in list_tenants(wh)] == ["globex"]
+    with pytest.raises(TenantError, match="acme_audio does not exist"):
+        update_tenant(wh, "acme_audio", plan="free")
+
+    log = audit.entries(wh, "acme_audio")
+    assert [e["action"] for e in log] == ["tenant.create", "tenant.update", "tenant.delete"]
+    assert {e["actor"] for e in log} == {"ops_tester"}
+    assert log[1]["details"]["changed"] == {
+        "plan": {"from": None, "to": "pro"},
+        "half_life_days": {"from": 7.0, "to": 3.5},
+    }
+    # The audit log outlives the tenant it describes.
+    assert log[2]["details"]["name"] == "Acme Audio"
+
+
+@pytest.mark.parametrize(
+    ("settings", "message"),
+    [
+        ({"lookback_days": 0}, "lookback_days must be > 0"),
+        ({"half_life_days": -1.0}, "half_life_days must be > 0"),
+        ({"position_first_weight": 1.5}, r"position_first_weight must be in \[0, 1\]"),
+        (
+            {"position_first_weight": 0.6, "position_last_weight": 0.5},
+            "must be <= 1, not 0.6 \\+ 0.5",
+        ),
+        ({"name": " "}, "name must not be empty"),
+        ({"max_landed_bytes": -5}, "max_landed_bytes must be a whole number"),
+    ],
+)
+def test_invalid_settings_are_refused_with_the_reason(tmp_path: Path, settings: dict, message: str):
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    try:
+        with pytest.raises(TenantError, match=f"tenant acme: .*{message}"):
+            create_tenant(wh, Tenant(**{"tenant_id": "acme", "name": "Acme", **settings}))
+        assert list_tenants(wh) == []
+        create_tenant(wh, Tenant(tenant_id="acme", name="Acme"))
+        with pytest.raises(TenantError, match=message):
+            update_tenant(wh, "acme", **settings)
+        # A refused update changes nothing and leaves no audit row.
+        assert get_tenant(wh, "acme").lookback_days == 30
+        assert [e["action"] for e in audit.entries(wh, "acme")] == ["tenant.create"]
+        with pytest.raises(TenantError, match="cannot update created_at"):
+            update_tenant(wh, "acme", created_at=None)
+    finally:
+        wh.close()
+
+
+def test_invalid_tenant_ids_are_refused(tmp_path: Path):
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    try:
+        with pytest.raises(InvalidTenantId):
+            create_tenant(wh, Tenant(tenant_id="Bad Tenant", name="x"))
+        with pytest.raises(InvalidTenantId):
+            get_tenant(wh, "../etc")
+    finally:
+        wh.close()
+
+
+def test_tenant_vars_reads_settings_and_tolerates_a_missing_warehouse(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    from pipelines.assets.transform import tenant_vars
+
+    monkeypatch.setenv("EARSHOT_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("EARSHOT_WAREHOUSE", "duckdb")
+    monkeypatch.delenv("EARSHOT_DUCKDB_PATH", raising=False)
+    assert tenant_vars("acme") == {"tenant_id": "acme"}
+
+    with connect() as wh:
+        wh.execute("create schema if not exists marts")
+    # A warehouse without the tenants table: the dbt defaults apply.
+    assert tenant_vars("acme") == {"tenant_id": "acme"}
+
+    with connect() as wh:
+        create_tenant(
+            wh,
+            Tenant(
+                tenant_id="acme",
+                name="Acme",
+                lookback_days=9,
+                half_life_days=2.5,
+                position_first_weight=0.3,
+                position_last_weight=0.5,
+            ),
+        )
+    assert tenant_vars("acme") == {
+        "tenant_id": "acme",
+        "lookback_days": 9,
+        "time_decay_half_life_days": 2.5,
+        "position_first_weight": 0.3,
+        "position_last_weight": 0.5,
+    }
+    assert tenant_vars("globex") == {"tenant_id": "globex"}
+
+
+def _env(home: Path) -> dict[str, str]:
+    env = {
+        **os.environ,
+        "EARSHOT_HOME": str(home),
+        "EARSHOT_WAREHOUSE": "duckdb",
+        "DAGSTER_HOME": str(home / "dagster"),
+        "EARSHOT_ACTOR": "cli_tester",
+    }
+    env.pop("EARSHOT_DUCKDB_PATH", None)
+    env.pop("EARSHOT_LANDING_DIR", None)
+    return env
+
+
+def _query(home: Path, sql: str, params: list | None = None) -> list[tuple]:
+    wh = DuckDBWarehouse(home / "warehouse.duckdb", read_only=True)
+    try:
+        return wh.fetch(sql, params)
+    finally:
+        wh.close()
+
+
+def _has_partition(home: Path, tenant: str) -> bool:
+    import dagster as dg
+
+    from pipelines.partitions import tenant_partitions
+
+    inst = dg.DagsterInstance.from_config(str(home / "dagster"))
+    try:
+        return inst.has_dynamic_partition(tenant_partitions.name, tenant)
+    finally:
+        inst.dispose()
+
+
+def test_cli_settings_reach_the_credits_and_delete_offboards(tmp_path: Path):
+    from connectors.simulator import WorldConfig, simulate
+
+    home = tmp_path / "home"
+    env = _env(home)
+    tenant = "tenant_gamma"
+
+    bad = run_earshot(
+        env, "tenant", "create", "--tenant", tenant, "--name", "G", "--lookback-days", "-1",
+        check=False,
+    )  # fmt: skip
+    assert bad.returncode == 1 and "lookback_days must be > 0" in bad.stderr
+
+    run_earshot(
+        env, "tenant", "create", "--tenant", tenant, "--name", "Gamma Media",
+        "--lookback-days", "7", "--half-life-days", "3", "--region", "eu",
+        "--connector-ref", "megaphone=vault:gamma/megaphone",
+    )  # fmt: skip
+    shown = run_earshot(env, "tenant", "show", "--tenant", tenant).stdout
+    assert "lookback_days:" in shown and "megaphone=vault:gamma/megaphone" in shown
+    listed = run_earshot(env, "tenant", "list").stdout.splitlines()
+    assert listed[0].split()[:2] == ["tenant_id", "name"]
+    assert listed[1].split()[0] == tenant and len(listed) == 2
+
+    # The Dagster partition exists from `tenant create` on.
+    assert _has_partition(home, tenant)
+    out = tmp_path / "export"
+    simulate(WorldConfig.tiny(tenant_id=tenant, seed=11), out)
+    run_earshot(env, "ingest", "files", "--tenant", tenant, str(out))
+    run_earshot(env, "run", "--tenant", tenant)
+
+    settings = _query(
+        home,
+        "select distinct lookback_days, half_life_days, position_first_weight,"
+        " position_last_weight from marts.fct_attribution_credits where tenant_id = ?",
+        [tenant],
+    )
+    assert settings == [(7.0, 3.0, 0.4, 0.4)]
+
+    within = run_earshot(env, "tenant", "usage", "--tenant", tenant)
+    months = [line.split() for line in within.stdout.splitlines() if line.startswith("  ")]
+    assert months and all(int(count) > 0 for _, count in months)
+    busiest = max(int(count) for _, count in months)
+    run_earshot(
+        env, "tenant", "update", "--tenant", tenant, "--plan", "pro",
+        "--max-download-requests-per-month", str(busiest - 1), "--max-landed-bytes", "1",
+    )  # fmt: skip
+    over = run_earshot(env, "tenant", "usage", "--tenant", tenant, check=False)
+    assert over.returncode == 1
+    assert "exceed the quota of 1" in over.stderr
+    assert f"exceed the quota of {busiest - 1} per month" in over.stderr
+    refused = run_earshot(env, "tenant", "delete", "--tenant", tenant, check=False)
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    landing = home / "landing" / tenant
+    assert landing.is_dir()
+
+    report = run_earshot(env, "tenant", "delete", "--tenant", tenant, "--yes").stdout
+    assert "tenants row:  removed" in report
+    files_line = next(line for line in report.splitlines() if line.startswith("landing:"))
+    assert int(files_line.split()[1]) > 0
+    credits_line = next(
+        line for line in report.splitlines() if line.startswith("marts.fct_attribution_credits:")
+    )
+    assert int(credits_line.split()[1]) > 0
+    assert not landing.exists()
+
+    tables = _query(
+        home,
+        "select c.table_schema, c.table_name, c.column_name from information_schema.columns c"
+        " join information_schema.tables t"
+        " on t.table_schema = c.table_schema and t.table_name = c.table_name"
+        " where c.table_schema in ('raw', 'staging', 'intermediate', 'marts')"
+        " and c.column_name in ('tenant_id', '_tenant_id') and t.table_type = 'BASE TABLE'",
+    )
+    assert len(tables) > 5
+    for schema, table, column in tables:
+        left = _query(
+            home, f'select count(*) from "{schema}"."{table}" where "{column}" = ?', [tenant]
+        )
+        assert left == [(0,)], f"{schema}.{table} still holds rows of {tenant}"
+    assert _query(home, "select count(*) from earshot_meta.tenants") == [(0,)]
+    actions = _query(
+        home,
+        'select action, actor from earshot_meta.audit_log where tenant_id = ? order by "at"',
+        [tenant],
+    )
+    assert actions == [
+        ("tenant.create", "cli_tester"),
+        ("tenant.update", "cli_tester"),
+        ("tenant.delete", "cli_tester"),
+    ]
+    assert "no tenants yet" in run_earshot(env, "tenant", "list").stdout
+    assert not _has_partition(home, tenant)

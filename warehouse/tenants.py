@@ -1,0 +1,338 @@
+"""The tenants table `earshot_meta.tenants`: who the platform serves and their settings.
+
+One row per tenant: name, region, plan, the attribution settings its dbt runs use, its quotas,
+and references to its connector configuration (secret names, never the secrets). Every change
+is written to the audit log (warehouse/audit.py) in the same transaction.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime
+from typing import Any
+
+from warehouse import audit
+from warehouse.connection import Warehouse
+from warehouse.settings import validate_tenant_id
+
+META_SCHEMA = audit.META_SCHEMA
+TABLE = f"{META_SCHEMA}.tenants"
+
+# dbt_project.yml's defaults: a tenant created without settings attributes as before.
+DEFAULT_LOOKBACK_DAYS = 30
+DEFAULT_HALF_LIFE_DAYS = 7.0
+DEFAULT_POSITION_FIRST_WEIGHT = 0.4
+DEFAULT_POSITION_LAST_WEIGHT = 0.4
+
+# Settings a caller may change with update_tenant (identity and timestamps are not).
+UPDATABLE = (
+    "name",
+    "region",
+    "plan",
+    "lookback_days",
+    "half_life_days",
+    "position_first_weight",
+    "position_last_weight",
+    "max_download_requests_per_month",
+    "max_landed_bytes",
+    "connector_config_refs",
+)
+
+
+class TenantError(ValueError):
+    """A tenant operation that cannot be done: unknown or duplicate tenant, invalid setting."""
+
+
+@dataclass(frozen=True)
+class Tenant:
+    tenant_id: str
+    name: str
+    region: str | None = None
+    plan: str | None = None
+    lookback_days: int = DEFAULT_LOOKBACK_DAYS
+    half_life_days: float = DEFAULT_HALF_LIFE_DAYS
+    position_first_weight: float = DEFAULT_POSITION_FIRST_WEIGHT
+    position_last_weight: float = DEFAULT_POSITION_LAST_WEIGHT
+    max_download_requests_per_month: int | None = None
+    max_landed_bytes: int | None = None
+    connector_config_refs: dict[str, str] = field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    def dbt_vars(self) -> dict[str, object]:
+        """The attribution settings as the dbt vars of dbt_project.yml name them."""
+        return {
+            "lookback_days": self.lookback_days,
+            "time_decay_half_life_days": self.half_life_days,
+            "position_first_weight": self.position_first_weight,
+            "position_last_weight": self.position_last_weight,
+        }
+
+
+_COLUMNS = [f.name for f in fields(Tenant)]
+
+
+def ensure_tenants_table(wh: Warehouse) -> None:
+    """Create `earshot_meta.tenants` (and the audit log) when missing, on either engine."""
+    audit.ensure_audit_table(wh)
+    wh.execute(
+        f"create table if not exists {TABLE} ("
+        " tenant_id text primary key,"
+        " name text not null,"
+        " region text,"
+        " plan text,"
+        " lookback_days integer not null,"
+        " half_life_days double precision not null,"
+        " position_first_weight double precision not null,"
+        " position_last_weight double precision not null,"
+        " max_download_requests_per_month bigint,"
+        " max_landed_bytes bigint,"
+        " connector_config_refs text not null,"
+        " created_at timestamp not null,"
+        " updated_at timestamp not null"
+        ")"
+    )
+
+
+def validate_settings(tenant: Tenant) -> Tenant:
+    """Return ``tenant`` when every setting is usable; raise TenantError naming the bad one."""
+    tid = validate_tenant_id(tenant.tenant_id)
+    problems: list[str] = []
+    if not isinstance(tenant.name, str) or not tenant.name.strip():
+        problems.append("name must not be empty")
+    if not _is_number(tenant.lookback_days) or tenant.lookback_days <= 0:
+        problems.append(f"lookback_days must be > 0, not {tenant.lookback_days!r}")
+    elif int(tenant.lookback_days) != tenant.lookback_days:
+        problems.append(f"lookback_days must be whole days, not {tenant.lookback_days!r}")
+    if not _is_number(tenant.half_life_days) or tenant.half_life_days <= 0:
+        problems.append(f"half_life_days must be > 0, not {tenant.half_life_days!r}")
+    weights_ok = True
+    for name in ("position_first_weight", "position_last_weight"):
+        value = getattr(tenant, name)
+        if not _is_number(value) or not 0 <= value <= 1:
+            problems.append(f"{name} must be in [0, 1], not {value!r}")
+            weights_ok = False
+    if weights_ok and tenant.position_first_weight + tenant.position_last_weight > 1:
+        problems.append(
+            "position_first_weight + position_last_weight must be <= 1, not "
+            f"{tenant.position_first_weight} + {tenant.position_last_weight}"
+        )
+    for name in ("max_download_requests_per_month", "max_landed_bytes"):
+        value = getattr(tenant, name)
+        if value is not None and (not isinstance(value, int) or value < 0):
+            problems.append(f"{name} must be a whole number >= 0 or unset, not {value!r}")
+    refs = tenant.connector_config_refs
+    if not isinstance(refs, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in refs.items()
+    ):
+        problems.append("connector_config_refs must map names to reference strings")
+    if problems:
+        raise TenantError(f"tenant {tid}: " + "; ".join(problems))
+    return tenant
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
+def create_tenant(wh: Warehouse, tenant: Tenant) -> Tenant:
+    """Insert a new tenant; raise TenantError when it already exists or a setting is invalid."""
+    validate_settings(tenant)
+    with wh.transaction():
+        ensure_tenants_table(wh)
+        if _row(wh, tenant.tenant_id) is not None:
+            raise TenantError(f"tenant {tenant.tenant_id} already exists in {TABLE}")
+        now = _now()
+        created = Tenant(**{**asdict(tenant), "created_at": now, "updated_at": now})
+        values = _to_row(created)
+        placeholders = ", ".join("?" for _ in _COLUMNS)
+        wh.execute(
+            f"insert into {TABLE} ({', '.join(_COLUMNS)}) values ({placeholders})",
+            [values[c] for c in _COLUMNS],
+        )
+        audit.record(wh, "tenant.create", created.tenant_id, _audit_view(created))
+    return created
+
+
+def get_tenant(wh: Warehouse, tenant_id: str) -> Tenant | None:
+    """The tenant, or None when it is not in the table (or the table does not exist yet)."""
+    validate_tenant_id(tenant_id)
+    if not tenants_table_exists(wh):
+        return None
+    return _row(wh, tenant_id)
+
+
+def require_tenant(wh: Warehouse, tenant_id: str) -> Tenant:
+    """The tenant; raise TenantError when it is unknown."""
+    tenant = get_tenant(wh, tenant_id)
+    if tenant is None:
+        raise TenantError(f"tenant {tenant_id} does not exist in {TABLE}")
+    return tenant
+
+
+def list_tenants(wh: Warehouse) -> list[Tenant]:
+    """Every tenant, ordered by id."""
+    if not tenants_table_exists(wh):
+        return []
+    rows = wh.fetch(f"select {', '.join(_COLUMNS)} from {TABLE} order by tenant_id")
+    return [_from_row(r) for r in rows]
+
+
+def update_tenant(wh: Warehouse, tenant_id: str, **changes: Any) -> Tenant:
+    """Change some of a tenant's settings (names in UPDATABLE); returns the updated tenant."""
+    unknown = sorted(set(changes) - set(UPDATABLE))
+    if unknown:
+        raise TenantError(f"tenant {tenant_id}: cannot update {', '.join(unknown)}")
+    with wh.transaction():
+        before = require_tenant(wh, tenant_id)
+        after = Tenant(**{**asdict(before), **changes, "updated_at": _now()})
+        validate_settings(after)
+        changed = {
+            k: {"from": getattr(before, k), "to": getattr(after, k)}
+            for k in changes
+            if getattr(before, k) != getattr(after, k)
+        }
+        if not changed:
+            return before
+        values = _to_row(after)
+        assignments = ", ".join(f"{c} = ?" for c in [*changed, "updated_at"])
+        wh.execute(
+            f"update {TABLE} set {assignments} where tenant_id = ?",
+            [*(values[c] for c in [*changed, "updated_at"]), tenant_id],
+        )
+        audit.record(wh, "tenant.update", tenant_id, {"changed": changed})
+    return after
+
+
+def delete_tenant(wh: Warehouse, tenant_id: str, details: dict[str, Any] | None = None) -> Tenant:
+    """Remove the tenant's row (its data goes with purge_tenant_rows, landing with the CLI)."""
+    with wh.transaction():
+        tenant = require_tenant(wh, tenant_id)
+        wh.execute(f"delete from {TABLE} where tenant_id = ?", [tenant_id])
+        audit.record(wh, "tenant.delete", tenant_id, {**_audit_view(tenant), **(details or {})})
+    return tenant
+
+
+# The layers that hold tenant rows; earshot_meta (tenants, audit, migrations) is not one.
+DATA_SCHEMAS = ("raw", "staging", "intermediate", "marts")
+
+
+def tenant_tables(wh: Warehouse) -> list[tuple[str, str, str]]:
+    """(schema, table, tenant column) of every base table in DATA_SCHEMAS keyed by tenant."""
+    placeholders = ", ".join("?" for _ in DATA_SCHEMAS)
+    rows = wh.fetch(
+        "select c.table_schema, c.table_name, c.column_name"
+        " from information_schema.columns c"
+        " join information_schema.tables t"
+        "   on t.table_schema = c.table_schema and t.table_name = c.table_name"
+        f" where c.table_schema in ({placeholders})"
+        " and c.column_name in ('tenant_id', '_tenant_id')"
+        " and t.table_type = 'BASE TABLE'"
+        " order by c.table_schema, c.table_name, c.column_name",
+        list(DATA_SCHEMAS),
+    )
+    seen: dict[tuple[str, str], str] = {}
+    for schema, table, column in rows:
+        # A table with both columns: `_tenant_id` sorts first and is the landed key.
+        seen.setdefault((schema, table), column)
+    return [(s, t, c) for (s, t), c in seen.items()]
+
+
+def purge_tenant_rows(wh: Warehouse, tenant_id: str) -> dict[str, int]:
+    """Delete the tenant's rows from every table of DATA_SCHEMAS; rows removed per table."""
+    validate_tenant_id(tenant_id)
+    removed: dict[str, int] = {}
+    with wh.transaction():
+        for schema, table, column in tenant_tables(wh):
+            name = f'"{schema}"."{table}"'
+            count = wh.fetch(f'select count(*) from {name} where "{column}" = ?', [tenant_id])
+            wh.execute(f'delete from {name} where "{column}" = ?', [tenant_id])
+            removed[f"{schema}.{table}"] = int(count[0][0])
+    return removed
+
+
+@dataclass(frozen=True)
+class QuotaUsage:
+    """A tenant's use of its quotas; the quotas are reported here, not yet enforced at ingest."""
+
+    tenant_id: str
+    landed_bytes: int
+    max_landed_bytes: int | None
+    download_requests_by_month: dict[str, int]
+    max_download_requests_per_month: int | None
+
+    def breaches(self) -> list[str]:
+        """One sentence per quota exceeded, empty when the tenant is within its quotas."""
+        found: list[str] = []
+        if self.max_landed_bytes is not None and self.landed_bytes > self.max_landed_bytes:
+            found.append(
+                f"tenant {self.tenant_id}: {self.landed_bytes} landed bytes exceed the quota "
+                f"of {self.max_landed_bytes}"
+            )
+        limit = self.max_download_requests_per_month
+        for month, count in self.download_requests_by_month.items():
+            if limit is not None and count > limit:
+                found.append(
+                    f"tenant {self.tenant_id}: {count} download requests in {month} exceed the "
+                    f"quota of {limit} per month"
+                )
+        return found
+
+
+def download_requests_by_month(wh: Warehouse, tenant_id: str) -> dict[str, int]:
+    """Loaded download requests of the tenant per calendar month ('YYYY-MM'), from raw."""
+    validate_tenant_id(tenant_id)
+    exists = wh.fetch(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        ["raw", "download_requests"],
+    )
+    if not exists[0][0]:
+        return {}
+    rows = wh.fetch(
+        "select extract(year from ts), extract(month from ts), count(*)"
+        ' from raw.download_requests where "_tenant_id" = ? group by 1, 2 order by 1, 2',
+        [tenant_id],
+    )
+    return {f"{int(y):04d}-{int(m):02d}": int(n) for y, m, n in rows}
+
+
+def tenants_table_exists(wh: Warehouse) -> bool:
+    rows = wh.fetch(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [META_SCHEMA, "tenants"],
+    )
+    return rows[0][0] > 0
+
+
+def _row(wh: Warehouse, tenant_id: str) -> Tenant | None:
+    rows = wh.fetch(f"select {', '.join(_COLUMNS)} from {TABLE} where tenant_id = ?", [tenant_id])
+    return _from_row(rows[0]) if rows else None
+
+
+def _to_row(tenant: Tenant) -> dict[str, Any]:
+    values = asdict(tenant)
+    values["connector_config_refs"] = json.dumps(tenant.connector_config_refs, sort_keys=True)
+    values["lookback_days"] = int(tenant.lookback_days)
+    values["half_life_days"] = float(tenant.half_life_days)
+    values["position_first_weight"] = float(tenant.position_first_weight)
+    values["position_last_weight"] = float(tenant.position_last_weight)
+    return values
+
+
+def _from_row(row: tuple) -> Tenant:
+    values = dict(zip(_COLUMNS, row, strict=True))
+    values["connector_config_refs"] = json.loads(values["connector_config_refs"])
+    return Tenant(**values)
+
+
+def _audit_view(tenant: Tenant) -> dict[str, Any]:
+    view = asdict(tenant)
+    for stamp in ("created_at", "updated_at"):
+        view.pop(stamp)
+    return view
+
+
+def _now() -> datetime:
+    # Stored naive in UTC: DuckDB and PostgreSQL `timestamp` columns agree on it.
+    return datetime.now(UTC).replace(tzinfo=None)
