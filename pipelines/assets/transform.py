@@ -1,6 +1,9 @@
 """Transform stage: the dbt project, one tenant partition per run."""
 
 import json
+import shutil
+from datetime import UTC, datetime
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
@@ -8,6 +11,7 @@ from dagster_dbt import DbtCliResource, dbt_assets
 from pipelines.assets.raw import WAREHOUSE_POOL
 from pipelines.dbt_project import EarshotDbtTranslator, dbt_project, ensure_manifest
 from pipelines.partitions import tenant_partitions
+from warehouse.settings import paths
 
 ensure_manifest()
 
@@ -16,7 +20,7 @@ def tenant_vars(tenant_id: str) -> dict[str, object]:
     """dbt vars for one tenant's run: its id, plus its attribution settings when it has a row
     in `earshot_meta.tenants` (otherwise dbt_project.yml's defaults apply)."""
     from warehouse.connection import connect
-    from warehouse.settings import paths, warehouse_target
+    from warehouse.settings import warehouse_target
     from warehouse.tenants import get_tenant
 
     run_vars: dict[str, object] = {"tenant_id": tenant_id}
@@ -49,4 +53,19 @@ def earshot_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
         "--exclude",
         "test_type:unit",
     ]
-    yield from dbt.cli(args, context=context).stream()
+    # Each run's dbt artefacts (run_results, logs) go under $EARSHOT_HOME, not into the source
+    # tree, and only the latest few per tenant are kept.
+    runs_dir = paths().home / "dbt-runs" / context.partition_key
+    target = runs_dir / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{context.run_id[:8]}"
+    yield from dbt.cli(args, context=context, target_path=target).stream()
+    _prune(runs_dir, keep=KEPT_DBT_RUNS)
+
+
+KEPT_DBT_RUNS = 5
+
+
+def _prune(runs_dir: Path, keep: int) -> None:
+    """Delete all but the `keep` newest run folders (their names start with the UTC time)."""
+    runs = sorted(p for p in runs_dir.iterdir() if p.is_dir())
+    for old in runs[:-keep]:
+        shutil.rmtree(old, ignore_errors=True)
