@@ -12,7 +12,7 @@ with paths as (
         on t.tenant_id = c.tenant_id and t.household_id = c.household_id
     where t.touch_ts <= c.conversion_ts
       and epoch(c.conversion_ts) - epoch(t.touch_ts) <= 30 * 86400
-    window w as (partition by c.tenant_id, c.conversion_id order by t.touch_ts, t.touchpoint_id)
+    window w as (partition by c.tenant_id, c.conversion_id order by t.touch_ts, t.placement_id, t.touchpoint_id)
 ),
 weighted as (
     select

@@ -23,14 +23,17 @@ def attribute(
 ) -> pd.DataFrame:
     """Credits per (conversion, touchpoint, model).
 
-    touchpoints: tenant_id, touchpoint_id, household_id, touch_ts, campaign_id
+    touchpoints: tenant_id, touchpoint_id, household_id, touch_ts, placement_id, campaign_id
     conversions: tenant_id, conversion_id, household_id, conversion_ts, revenue
     """
     paths = conversions.merge(touchpoints, on=["tenant_id", "household_id"], how="inner")
     gap = (paths["conversion_ts"] - paths["touch_ts"]).dt.total_seconds()
     paths = paths[(gap >= 0) & (gap <= lookback_days * 86400)].copy()
     paths["days_before"] = gap[paths.index] / 86400.0
-    paths = paths.sort_values(["tenant_id", "conversion_id", "touch_ts", "touchpoint_id"])
+    # Touches at the same instant (one download, two placements) in placement id order.
+    paths = paths.sort_values(
+        ["tenant_id", "conversion_id", "touch_ts", "placement_id", "touchpoint_id"]
+    )
     grouped = paths.groupby(["tenant_id", "conversion_id"], sort=False)
     paths["idx"] = grouped.cumcount() + 1
     paths["n"] = grouped["touchpoint_id"].transform("size")

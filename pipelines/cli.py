@@ -7,7 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from warehouse.settings import InvalidTenantId, paths, validate_tenant_id
+from warehouse.settings import InvalidTenantId, validate_tenant_id
 
 
 def _tenant(value: str) -> str:
@@ -20,13 +20,26 @@ def _tenant(value: str) -> str:
 def cmd_ingest_files(args: argparse.Namespace) -> int:
     from connectors.files import import_directory
     from pipelines.instance import instance, register_tenant
-    from warehouse.landing import LandingZone
+    from warehouse.landing import configured_zone
+    from warehouse.quotas import UNLIMITED, enforce_quotas, read_limits
 
     directory = Path(args.directory)
     if not directory.is_dir():
         print(f"error: {directory} is not a folder", file=sys.stderr)
         return 2
-    report = import_directory(args.tenant, directory, LandingZone(paths().landing))
+    try:
+        # A short read-only connection, closed before landing starts (DuckDB: one writer).
+        limits = read_limits(args.tenant) or UNLIMITED
+    except Exception as exc:  # the warehouse is busy or unreachable: land nothing unchecked
+        print(
+            f"error: cannot read the quotas of tenant {args.tenant} from the warehouse "
+            f"({type(exc).__name__}: {exc}); nothing was landed. Try again when no other "
+            "earshot process is writing the warehouse.",
+            file=sys.stderr,
+        )
+        return 2
+    zone = enforce_quotas(configured_zone(), limits)
+    report = import_directory(args.tenant, directory, zone)
     register_tenant(instance(), args.tenant)
     print(report.format())
     if not report.ok:
@@ -35,9 +48,17 @@ def cmd_ingest_files(args: argparse.Namespace) -> int:
             "nothing landed before was changed.",
             file=sys.stderr,
         )
+        if report.refused_by_quota:
+            print(
+                f"{len(report.refused_by_quota)} file(s) refused by quota: they land when "
+                f"imported again after the quota is raised (earshot tenant usage --tenant "
+                f"{args.tenant} shows the usage).",
+                file=sys.stderr,
+            )
         return 1
     print(
-        f"\nLanded under {paths().landing / args.tenant}. Next: earshot run --tenant {args.tenant}"
+        f"\nLanded under {zone.storage.describe(args.tenant)}. "
+        f"Next: earshot run --tenant {args.tenant}"
     )
     return 0
 
@@ -134,10 +155,12 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
 
+    from pipelines.cli_subjects import register_subject_commands
     from pipelines.cli_tenancy import register_cli
     from pipelines.cli_tenants import register_tenant_commands
 
     register_tenant_commands(register_cli(sub))
+    register_subject_commands(sub)
     return parser
 
 

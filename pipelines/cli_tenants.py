@@ -9,7 +9,6 @@ from __future__ import annotations
 import argparse
 import sys
 from dataclasses import asdict
-from pathlib import Path
 from typing import Any
 
 from warehouse.settings import InvalidTenantId, validate_tenant_id
@@ -79,6 +78,7 @@ def _print_tenant(tenant: Any) -> None:
 def cmd_tenant_create(args: argparse.Namespace) -> int:
     from pipelines.instance import instance, register_tenant
     from warehouse.connection import connect
+    from warehouse.pseudonymisation import ensure_tenant_key
     from warehouse.tenants import Tenant, TenantError, create_tenant
 
     try:
@@ -89,6 +89,7 @@ def cmd_tenant_create(args: argparse.Namespace) -> int:
         return 1
     register_tenant(instance(), tenant.tenant_id)
     _print_tenant(tenant)
+    print(ensure_tenant_key(tenant.tenant_id))
     print(f"\nCreated tenant {tenant.tenant_id}. Next: earshot ingest ... --tenant {args.tenant}")
     return 0
 
@@ -154,49 +155,70 @@ def cmd_tenant_update(args: argparse.Namespace) -> int:
 
 
 def cmd_tenant_usage(args: argparse.Namespace) -> int:
-    from warehouse.connection import connect
-    from warehouse.landing import LandingZone
-    from warehouse.settings import paths
-    from warehouse.tenants import QuotaUsage, download_requests_by_month, get_tenant
+    import json
 
-    with connect() as wh:
-        tenant = get_tenant(wh, args.tenant)
-        by_month = download_requests_by_month(wh, args.tenant)
-    if tenant is None:
+    from warehouse.landing import configured_zone
+    from warehouse.quotas import (
+        UNLIMITED,
+        format_usage,
+        landing_usage,
+        read_limits,
+        usage_breaches,
+        usage_lines,
+    )
+
+    stored = read_limits(args.tenant)
+    usage = landing_usage(configured_zone(), args.tenant)
+    if stored is None and usage.files == 0:
         print(f"error: tenant {args.tenant} does not exist", file=sys.stderr)
         return 1
-    _, size = _landing_size(LandingZone(paths().landing).storage.path(args.tenant))
-    usage = QuotaUsage(
-        args.tenant,
-        size,
-        tenant.max_landed_bytes,
-        by_month,
-        tenant.max_download_requests_per_month,
-    )
-    quota = "no quota" if usage.max_landed_bytes is None else f"quota {usage.max_landed_bytes}"
-    print(f"landed bytes: {usage.landed_bytes} ({quota})")
-    limit = usage.max_download_requests_per_month
-    print(f"download requests per month ({'no quota' if limit is None else f'quota {limit}'}):")
-    for month, count in by_month.items():
-        print(f"  {month}: {count}")
-    breaches = usage.breaches()
+    # Data landed without `tenant create` has no row and so no quotas: its use is still shown.
+    limits = stored or UNLIMITED
+    breaches = usage_breaches(usage, limits)
+    if args.json:
+        lines = [
+            {
+                "quota": line.quota,
+                "period": line.period,
+                "used": line.used,
+                "limit": line.limit,
+                "percent": None if line.percent is None else round(line.percent, 2),
+                "over": line.over,
+            }
+            for line in usage_lines(usage, limits)
+        ]
+        document = {
+            "tenant_id": args.tenant,
+            "files": usage.files,
+            "quotas": lines,
+            "over": bool(breaches),
+        }
+        print(json.dumps(document, indent=2))
+    else:
+        print(format_usage(usage, limits))
+        if stored is None:
+            print(f"\n{args.tenant} has no row in earshot_meta.tenants, so no quotas.")
     for breach in breaches:
         print(f"over quota: {breach}", file=sys.stderr)
+    if breaches:
+        print(
+            "Imports that add to a quota the tenant is over are refused; raise the quota "
+            f"with earshot tenant update --tenant {args.tenant} --max-landed-bytes N "
+            "(or --max-download-requests-per-month N).",
+            file=sys.stderr,
+        )
     return 1 if breaches else 0
-
-
-def _landing_size(root: Path) -> tuple[int, int]:
-    files = [p for p in root.rglob("*") if p.is_file()] if root.is_dir() else []
-    return len(files), sum(p.stat().st_size for p in files)
 
 
 def cmd_tenant_delete(args: argparse.Namespace) -> int:
     from pipelines.instance import instance
     from pipelines.partitions import tenant_partitions
     from warehouse import audit
-    from warehouse.connection import connect
-    from warehouse.landing import LandingZone
-    from warehouse.settings import paths
+    from warehouse.connection import PostgresSettings, connect
+    from warehouse.landing import configured_zone
+    from warehouse.pseudonymisation import retire_tenant_key
+    from warehouse.settings import warehouse_target
+    from warehouse.tenant_roles import revoke_bi
     from warehouse.tenants import delete_tenant, get_tenant, purge_tenant_rows
 
     if not args.yes:
@@ -206,12 +228,23 @@ def cmd_tenant_delete(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
-    landing = LandingZone(paths().landing)
-    files, size = _landing_size(landing.storage.path(args.tenant))
+    # BI logins go first, so nobody reads the tenant's data while it is being removed.
+    bi_roles: list[str] = []
+    if warehouse_target() == "postgres":
+        bi_roles = revoke_bi(PostgresSettings.from_env(), args.tenant)
+    landing = configured_zone()
+    files, size = landing.size(args.tenant)
     landing.delete_tenant(args.tenant)
+    key_status = retire_tenant_key(args.tenant)
     with connect() as wh:
         rows = purge_tenant_rows(wh, args.tenant)
-        details = {"landing_files": files, "landing_bytes": size, "rows_removed": rows}
+        details = {
+            "landing_files": files,
+            "landing_bytes": size,
+            "rows_removed": rows,
+            "bi_roles_dropped": bi_roles,
+            "pseudonymisation_key": key_status,
+        }
         if get_tenant(wh, args.tenant) is not None:
             delete_tenant(wh, args.tenant, details)
             had_row = True
@@ -228,6 +261,8 @@ def cmd_tenant_delete(args: argparse.Namespace) -> int:
     for table, count in rows.items():
         print(f"{table + ':':45} {count} rows")
     print(f"tenants row:  {'removed' if had_row else 'none'}")
+    print(f"BI logins:    {', '.join(bi_roles) if bi_roles else 'none'} dropped")
+    print(key_status)
     print(f"total rows:   {sum(rows.values())}")
     return 0
 
@@ -264,9 +299,12 @@ def register_tenant_commands(tenant_subparsers: argparse._SubParsersAction) -> N
     update.set_defaults(func=cmd_tenant_update)
 
     usage = tenant_subparsers.add_parser(
-        "usage", help="a tenant's landed bytes and monthly download requests against its quotas"
+        "usage",
+        help="a tenant's landed bytes and monthly download requests against its quotas; "
+        "exits 1 when over one",
     )
     usage.add_argument("--tenant", required=True, type=_tenant)
+    usage.add_argument("--json", action="store_true", help="print the usage as JSON")
     usage.set_defaults(func=cmd_tenant_usage)
 
     delete = tenant_subparsers.add_parser(

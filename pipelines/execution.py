@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
+import os
 import sys
-from contextlib import redirect_stdout
+from collections.abc import Iterator
+from contextlib import contextmanager, redirect_stdout
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,7 +14,7 @@ from pathlib import Path
 import dagster as dg
 
 from pipelines.instance import instance, register_tenant
-from warehouse.settings import paths
+from warehouse.settings import paths, validate_tenant_id
 
 JOB_NAME = "tenant_pipeline"
 
@@ -49,6 +52,48 @@ def run_tenant(
     """
     inst = instance()
     register_tenant(inst, tenant_id)
+    with tenant_run_lock(tenant_id):
+        return _run(inst, tenant_id, source_dir, log_level)
+
+
+class TenantRunInProgress(RuntimeError):
+    """Another process is running this tenant's pipeline."""
+
+
+@contextmanager
+def tenant_run_lock(tenant_id: str) -> Iterator[None]:
+    """Hold the tenant's run lock for the block, or raise TenantRunInProgress at once.
+
+    Runs started from the command line execute in-process and bypass Dagster's run queue (whose
+    limit of one run per tenant is in dagster.yaml), so two of them for one tenant would race on
+    its landing prefix and warehouse rows. An OS file lock is released when the holder exits,
+    even if it crashes, so a dead run never blocks the next one.
+    """
+    path = paths().home / "state" / "locks" / f"{validate_tenant_id(tenant_id)}.lock"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a+") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise TenantRunInProgress(
+                f"tenant {tenant_id} already has a run in progress ({holder}); wait for it to "
+                "finish, then run again"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(f"pid {os.getpid()} since {datetime.now(UTC):%Y-%m-%d %H:%M:%SZ}")
+        handle.flush()
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _run(
+    inst: dg.DagsterInstance, tenant_id: str, source_dir: Path | None, log_level: str
+) -> RunOutcome:
     from pipelines.definitions import defs
 
     run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}

@@ -18,6 +18,15 @@ concurrency:
   pools:
     # Assets that write the warehouse share the pool `warehouse`; DuckDB takes one writer.
     default_limit: 1
+  runs:
+    # Runs launched from the UI, schedules and sensors queue here. One run per tenant at a time
+    # (a tenant's runs carry its id in the dagster/partition tag); different tenants in parallel.
+    max_concurrent_runs: 4
+    tag_concurrency_limits:
+      - key: dagster/partition
+        value:
+          applyLimitPerUniqueValue: true
+        limit: 1
 """
 
 

@@ -1,7 +1,9 @@
 """Resources, configured by environment.
 
 `EARSHOT_DEPLOYMENT=local` (default): DuckDB file and landing folder under `$EARSHOT_HOME`.
-`EARSHOT_DEPLOYMENT=production`: PostgreSQL warehouse (connection from `EARSHOT_PG_*`).
+`EARSHOT_DEPLOYMENT=production`: PostgreSQL warehouse (connection from `EARSHOT_PG_*`), the
+landing zone in S3 (`EARSHOT_LANDING_BUCKET`, `EARSHOT_LANDING_PREFIX`), tenant secrets from the
+environment or AWS Secrets Manager. docs/user/deploy.md has every variable.
 Secrets (the PostgreSQL password) are read from the environment when a connection opens and are
 never part of the resource config, so they do not show in the Dagster UI or run logs.
 """
@@ -18,8 +20,8 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.dbt_project import dbt_executable, dbt_project
 from warehouse.connection import Warehouse, connect
-from warehouse.landing import LandingZone
-from warehouse.settings import paths
+from warehouse.landing import LandingZone, QuotaGuard, landing_kind
+from warehouse.settings import paths, warehouse_target
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -34,12 +36,29 @@ class WarehouseResource(dg.ConfigurableResource):
 
 
 class LandingResource(dg.ConfigurableResource):
-    """The landing zone: a local folder (S3 in production is a later step)."""
+    """The landing zone: a local folder (`kind="local"`) or an S3 bucket (`kind="s3"`).
 
-    root: str
+    Only where the zone is goes in the config; S3 credentials come from the standard AWS chain
+    (environment, instance role) when the client is made.
+    """
 
-    def zone(self) -> LandingZone:
-        return LandingZone(Path(self.root))
+    kind: str = "local"
+    root: str | None = None
+    bucket: str | None = None
+    prefix: str = ""
+
+    def zone(
+        self, tenant_scope: str | None = None, quota_guard: QuotaGuard | None = None
+    ) -> LandingZone:
+        """The zone; a run passes its tenant as ``tenant_scope`` so it cannot write another's."""
+        if self.kind == "s3":
+            from warehouse.s3_storage import S3Storage
+
+            storage = S3Storage(bucket=self.bucket or "", prefix=self.prefix)
+            return LandingZone(storage=storage, quota_guard=quota_guard, tenant_scope=tenant_scope)
+        return LandingZone(
+            Path(self.root or paths().landing), quota_guard=quota_guard, tenant_scope=tenant_scope
+        )
 
 
 def deployment() -> str:
@@ -49,19 +68,27 @@ def deployment() -> str:
     return name
 
 
+def _landing_resource() -> LandingResource:
+    if landing_kind() == "s3":
+        bucket = os.environ.get("EARSHOT_LANDING_BUCKET")
+        if not bucket:
+            raise ValueError("EARSHOT_LANDING_BUCKET must name the landing bucket for S3 landing")
+        return LandingResource(
+            kind="s3", bucket=bucket, prefix=os.environ.get("EARSHOT_LANDING_PREFIX", "")
+        )
+    return LandingResource(kind="local", root=str(paths().landing))
+
+
 def build_resources() -> dict[str, object]:
     """The resource set for this deployment."""
-    target = (
-        "postgres"
-        if deployment() == "production"
-        else os.environ.get("EARSHOT_WAREHOUSE", "duckdb")
-    )
+    deployment()  # refuses an unknown EARSHOT_DEPLOYMENT before anything else
+    target = warehouse_target()
     # dbt and the loaders must see the same DuckDB file whatever the working directory.
     os.environ.setdefault("EARSHOT_DUCKDB_PATH", str(paths().duckdb_path))
     os.environ["DBT_TARGET"] = target
     return {
         "warehouse": WarehouseResource(target=target),
-        "landing": LandingResource(root=str(paths().landing)),
+        "landing": _landing_resource(),
         "dbt": DbtCliResource(
             project_dir=dbt_project,
             profiles_dir=str(dbt_project.profiles_dir),

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import postgres_server
+from tests.support import moto_server, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANTS = ("tenant_alpha", "tenant_beta")
@@ -43,6 +43,8 @@ class BuiltPipeline:
     env: dict[str, str]
     exports: dict[str, Path]
     logs: str
+    # Where the landing zone is: a local folder, or an S3 bucket on the test's moto server.
+    landing: str = "local"
 
     def earshot(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return run_earshot(self.env, *args, check=check)
@@ -92,7 +94,59 @@ def duckdb_pipeline(tmp_path_factory: pytest.TempPathFactory) -> BuiltPipeline:
 
 
 @pytest.fixture(scope="session")
+def moto_endpoint() -> Iterator[str]:
+    """A moto server (S3, Secrets Manager) for the whole session; nothing may reset it."""
+    with moto_server.moto_server() as endpoint:
+        yield endpoint
+
+
+AWS_TEST_ENV = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+}
+LANDING_BUCKET = "earshot-e2e-landing"
+
+
+@pytest.fixture(scope="session")
 def postgres_pipeline(
-    tmp_path_factory: pytest.TempPathFactory, pg_server: postgres_server.PostgresServer
+    tmp_path_factory: pytest.TempPathFactory,
+    pg_server: postgres_server.PostgresServer,
+    moto_endpoint: str,
 ) -> BuiltPipeline:
-    return _build("postgres", tmp_path_factory.mktemp("e2e-postgres") / "home", pg_server.env())
+    """The production deployment: PostgreSQL, S3 landing, keys in a secrets manager."""
+    import secrets
+
+    import boto3
+
+    aws = {**AWS_TEST_ENV, "AWS_ENDPOINT_URL": moto_endpoint}
+    session = boto3.session.Session(
+        aws_access_key_id=aws["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=aws["AWS_SECRET_ACCESS_KEY"],
+        region_name=aws["AWS_DEFAULT_REGION"],
+    )
+    session.client("s3", endpoint_url=moto_endpoint).create_bucket(Bucket=LANDING_BUCKET)
+    secrets_manager = session.client("secretsmanager", endpoint_url=moto_endpoint)
+    # tenant_alpha's key is provisioned by an operator; tenant_beta's is made by `tenant create`.
+    secrets_manager.create_secret(
+        Name=f"earshot-e2e/{TENANTS[0]}/pseudonym_key", SecretString=secrets.token_urlsafe(32)
+    )
+    env = {
+        **pg_server.env(),
+        **aws,
+        "EARSHOT_DEPLOYMENT": "production",
+        "EARSHOT_LANDING_BUCKET": LANDING_BUCKET,
+        "EARSHOT_LANDING_PREFIX": "landing",
+        "EARSHOT_SECRETS_BACKEND": "aws",
+        "EARSHOT_SECRETS_PREFIX": "earshot-e2e",
+        # Read by the leak test; nothing in Earshot uses it.
+        "EARSHOT_TEST_PG_LOG": str(pg_server.data_dir / "server.log"),
+    }
+    home = tmp_path_factory.mktemp("e2e-postgres") / "home"
+    created = run_earshot(
+        {**os.environ, "EARSHOT_HOME": str(home), "DAGSTER_HOME": str(home / "dagster"), **env},
+        *("tenant", "create", "--tenant", TENANTS[1], "--name", "Tenant Beta"),
+    )
+    assert "pseudonymisation key: created in AWS Secrets Manager" in created.stdout, created.stdout
+    pipeline = _build("postgres", home, env)
+    return BuiltPipeline(**{**pipeline.__dict__, "landing": "s3"})

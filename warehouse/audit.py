@@ -16,18 +16,22 @@ from warehouse.connection import Warehouse
 META_SCHEMA = "earshot_meta"
 
 
+_CREATE = (
+    f"create schema if not exists {META_SCHEMA}",
+    f"create table if not exists {META_SCHEMA}.audit_log ("
+    ' "at" timestamp not null,'
+    " actor text not null,"
+    " action text not null,"
+    " tenant_id text,"
+    " details text not null"
+    ")",
+)
+
+
 def ensure_audit_table(wh: Warehouse) -> None:
     """Create the schema and the audit table when missing (both engines)."""
-    wh.execute(f"create schema if not exists {META_SCHEMA}")
-    wh.execute(
-        f"create table if not exists {META_SCHEMA}.audit_log ("
-        ' "at" timestamp not null,'
-        " actor text not null,"
-        " action text not null,"
-        " tenant_id text,"
-        " details text not null"
-        ")"
-    )
+    for statement in _CREATE:
+        wh.execute(statement)
 
 
 def current_actor() -> str:
@@ -45,17 +49,36 @@ def current_actor() -> str:
 def record(wh: Warehouse, action: str, tenant_id: str | None, details: dict[str, Any]) -> None:
     """Append one audit row; ``details`` must be JSON-serialisable and hold no secrets."""
     ensure_audit_table(wh)
-    wh.execute(
+    wh.execute(_insert_sql("?"), _values(action, tenant_id, details))
+
+
+def record_psycopg(conn: Any, action: str, tenant_id: str | None, details: dict[str, Any]) -> None:
+    """:func:`record` on a raw psycopg connection, inside the caller's transaction.
+
+    For the PostgreSQL administration code (migrations, BI roles), which works on psycopg
+    directly so the audit row commits or rolls back with the change it describes.
+    """
+    for statement in _CREATE:
+        conn.execute(statement)
+    conn.execute(_insert_sql("%s"), _values(action, tenant_id, details))
+
+
+def _insert_sql(placeholder: str) -> str:
+    values = ", ".join([placeholder] * 5)
+    return (
         f'insert into {META_SCHEMA}.audit_log ("at", actor, action, tenant_id, details)'
-        " values (?, ?, ?, ?, ?)",
-        [
-            datetime.now(UTC).replace(tzinfo=None),
-            current_actor(),
-            action,
-            tenant_id,
-            json.dumps(details, sort_keys=True, default=str),
-        ],
+        f" values ({values})"
     )
+
+
+def _values(action: str, tenant_id: str | None, details: dict[str, Any]) -> list[Any]:
+    return [
+        datetime.now(UTC).replace(tzinfo=None),
+        current_actor(),
+        action,
+        tenant_id,
+        json.dumps(details, sort_keys=True, default=str),
+    ]
 
 
 def entries(wh: Warehouse, tenant_id: str | None = None) -> list[dict[str, Any]]:

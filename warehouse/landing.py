@@ -29,6 +29,7 @@ and identical to what a re-run writes, so re-running the same import finishes th
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import uuid
 from collections.abc import Iterator
@@ -36,6 +37,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import pyarrow as pa
@@ -43,9 +45,9 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from warehouse.entities import ENTITIES, METADATA_SCHEMA, QUARANTINE_SCHEMA, TS, landed_schema
-from warehouse.landing_storage import LocalFolderStorage
+from warehouse.landing_storage import LandingStorage, LocalFolderStorage
 from warehouse.row_hashes import row_hashes
-from warehouse.settings import validate_tenant_id
+from warehouse.settings import paths, validate_tenant_id
 
 QUARANTINE_DIR = "_quarantine"
 STAGING_DIR = "_staging"
@@ -61,9 +63,9 @@ EPOCH = date(1970, 1, 1)
 
 @dataclass(frozen=True)
 class LandedFile:
-    """One Parquet file written by the landing zone."""
+    """One Parquet file written by the landing zone (``key`` within the zone's storage)."""
 
-    path: Path
+    key: str
     tenant_id: str
     source: str
     entity: str
@@ -106,7 +108,7 @@ def _constant(value: object, n: int, kind: pa.DataType) -> pa.Array:
     return pa.repeat(pa.scalar(value, kind), n)
 
 
-def _parquet_options(schema: pa.Schema) -> dict[str, object]:
+def parquet_options(schema: pa.Schema) -> dict[str, object]:
     """Encodings that make the files small and quick to write.
 
     Text is dictionary-encoded (ids, user agents and the lineage columns repeat a lot); integers
@@ -125,6 +127,18 @@ def _parquet_options(schema: pa.Schema) -> dict[str, object]:
         "use_dictionary": [f.name for f in schema if f.name not in encodings],
         "column_encoding": encodings,
     }
+
+
+def _without(
+    table: pa.Table, days: np.ndarray, drop: pa.Array | pa.ChunkedArray
+) -> tuple[pa.Table, np.ndarray]:
+    """``table`` and ``days`` without the rows ``drop`` marks (null counts as keep)."""
+    if len(drop) != table.num_rows:
+        raise ValueError(f"drop has {len(drop)} values for {table.num_rows} rows")
+    keep = pc.invert(pc.fill_null(drop, False))
+    if isinstance(keep, pa.ChunkedArray):
+        keep = keep.combine_chunks()
+    return table.filter(keep), days[keep.to_numpy(zero_copy_only=False)]
 
 
 def _sort_by_day(table: pa.Table, days: np.ndarray) -> tuple[pa.Table, np.ndarray]:
@@ -168,6 +182,25 @@ def _digest(
     return digest.hexdigest()[:32]
 
 
+class TenantScopeError(PermissionError):
+    """A write outside the tenant a landing zone (or a pipeline run) is bound to."""
+
+
+@dataclass(frozen=True)
+class StagedFile:
+    """A file staged by a transaction: where it will land, what it holds, how many bytes."""
+
+    key: str
+    landed: LandedFile
+    size_bytes: int
+
+
+class QuotaGuard(Protocol):
+    """Called before a commit with the staged files; raises to refuse the whole transaction."""
+
+    def __call__(self, tenant_id: str, staged: list[StagedFile]) -> None: ...
+
+
 class LandingTransaction:
     """Writes for one tenant that become visible together, at :meth:`commit`."""
 
@@ -191,6 +224,7 @@ class LandingTransaction:
         cursor: str,
         extracted_at: datetime | None = None,
         content_hashes: tuple[np.ndarray, np.ndarray] | None = None,
+        drop: pa.Array | pa.ChunkedArray | None = None,
     ) -> list[LandedFile]:
         """Stage ``table`` (the entity's columns, optionally ``_source_file``/``_source_row``).
 
@@ -198,6 +232,10 @@ class LandingTransaction:
         rows keep their order within each file. A caller that already computed
         ``row_hashes(table, <entity columns in schema order>)`` may pass them as
         ``content_hashes`` to save computing them again for the batch id.
+
+        ``drop`` (booleans, one per row) leaves rows out *after* the batch id is computed from
+        all of them: rows of an erased data subject (warehouse/data_subjects.py) then never land,
+        and a re-import of the same export still replaces the same file instead of adding one.
         """
         validate_source(source)
         spec = ENTITIES[validate_entity(entity)]
@@ -252,6 +290,10 @@ class LandingTransaction:
             list(data.columns) + [source_file, source_row],
             names=spec.schema.names + list(CALLER_LINEAGE),
         )
+        if drop is not None:
+            rows, days = _without(rows, days, drop)
+            if rows.num_rows == 0:
+                return []
         rows, days = _sort_by_day(rows, days)
         n = rows.num_rows
         # Constant lineage columns are added after sorting: nothing to move for them.
@@ -279,8 +321,12 @@ class LandingTransaction:
         rows: pa.Table,
         *,
         extracted_at: datetime | None = None,
+        drop: pa.Array | pa.ChunkedArray | None = None,
     ) -> list[LandedFile]:
-        """Stage quarantined rows: columns ``_source_file, _source_row, reason, raw_record``."""
+        """Stage quarantined rows: columns ``_source_file, _source_row, reason, raw_record``.
+
+        ``drop`` works as in :meth:`write_batch`.
+        """
         validate_source(source)
         validate_entity(entity)
         missing = [c for c in QUARANTINE_INPUT if c not in rows.column_names]
@@ -312,14 +358,36 @@ class LandingTransaction:
         prefix = f"{self.tenant_id}/{QUARANTINE_DIR}/{source}/{entity}"
         day = self._existing_dt(prefix, batch_id) or extracted.date()
         days = np.full(n, _day_number(day), dtype=np.int32)
+        if drop is not None:
+            table, days = _without(table, days, drop)
+            if table.num_rows == 0:
+                return []
         return self._stage_by_day(table, days, prefix, source, entity, batch_id, True)
 
     # -- committing --------------------------------------------------------------------------
 
+    def staged(self) -> list[StagedFile]:
+        """What the commit would make visible: one entry per file, with its size in bytes."""
+        sizes = self.zone.storage.sizes(self._staging)
+        return [
+            StagedFile(final_key, landed, sizes.get(staged_key, 0))
+            for final_key, (staged_key, landed) in self._staged.items()
+        ]
+
     def commit(self) -> list[LandedFile]:
-        """Move every staged file to its final key; returns what landed."""
+        """Move every staged file to its final key; returns what landed.
+
+        The zone's ``quota_guard`` sees the staged files first; when it raises, nothing moves
+        and the transaction is rolled back.
+        """
         self._ensure_open()
         storage = self.zone.storage
+        if self.zone.quota_guard is not None and self._staged:
+            try:
+                self.zone.quota_guard(self.tenant_id, self.staged())
+            except BaseException:
+                self.rollback()
+                raise
         try:
             for final_key, (staged_key, _) in self._staged.items():
                 storage.move(staged_key, final_key)
@@ -380,9 +448,9 @@ class LandingTransaction:
             final_key = f"{prefix}/dt={dt.isoformat()}/{batch_id}.parquet"
             staged_key = f"{self._staging}/{len(self._staged):06d}.parquet"
             with self.zone.storage.open_write(staged_key) as handle:
-                pq.write_table(part, handle, **_parquet_options(part.schema))
+                pq.write_table(part, handle, **parquet_options(part.schema))
             landed = LandedFile(
-                path=self.zone.storage.path(final_key),
+                key=final_key,
                 tenant_id=self.tenant_id,
                 source=source,
                 entity=entity,
@@ -401,16 +469,45 @@ class LandingTransaction:
 
 
 class LandingZone:
-    """The landing zone under ``root`` (a local folder; see ``warehouse/landing_storage.py``)."""
+    """The landing zone: a local folder under ``root`` or another storage (S3 in production).
 
-    def __init__(self, root: Path, storage: LocalFolderStorage | None = None) -> None:
-        self.root = Path(root)
-        self.storage = storage or LocalFolderStorage(self.root)
+    ``quota_guard`` (optional) is asked before every commit and may refuse it; see
+    ``warehouse/quotas.py``. ``tenant_scope`` (optional) binds the zone to one tenant: writing or
+    deleting another tenant's prefix raises :class:`TenantScopeError` (a pipeline run gets a zone
+    bound to its partition's tenant).
+    """
+
+    def __init__(
+        self,
+        root: Path | None = None,
+        storage: LandingStorage | None = None,
+        quota_guard: QuotaGuard | None = None,
+        tenant_scope: str | None = None,
+    ) -> None:
+        if storage is None:
+            if root is None:
+                raise ValueError("a landing zone needs a root folder or a storage")
+            storage = LocalFolderStorage(Path(root))
+        self.storage = storage
+        # The local folder, when there is one (tools and tests read files there directly).
+        self.root: Path | None = getattr(storage, "root", None)
+        self.quota_guard = quota_guard
+        self.tenant_scope = validate_tenant_id(tenant_scope) if tenant_scope else None
+
+    def check_scope(self, tenant_id: str) -> str:
+        """``tenant_id`` when this zone may write it; TenantScopeError otherwise."""
+        validate_tenant_id(tenant_id)
+        if self.tenant_scope is not None and tenant_id != self.tenant_scope:
+            raise TenantScopeError(
+                f"this landing zone is bound to tenant {self.tenant_scope}; refusing to write "
+                f"or delete under tenant {tenant_id}'s prefix"
+            )
+        return tenant_id
 
     @contextmanager
     def transaction(self, tenant_id: str) -> Iterator[LandingTransaction]:
         """Writes that land together when the block ends normally, and not at all otherwise."""
-        validate_tenant_id(tenant_id)
+        self.check_scope(tenant_id)
         self.storage.delete_stale(f"{tenant_id}/{STAGING_DIR}", STALE_STAGING_S)
         tx = LandingTransaction(self, tenant_id)
         with tx:
@@ -450,13 +547,12 @@ class LandingZone:
     def tenants(self) -> list[str]:
         return [name for name in self.storage.list_children("") if not name.startswith("_")]
 
-    def files(self, tenant_id: str, source: str, entity: str) -> list[Path]:
-        """Every landed file of one tenant's source entity, sorted by date then batch."""
+    def files(self, tenant_id: str, source: str, entity: str) -> list[str]:
+        """Keys of every landed file of one tenant's source entity, sorted by date then batch."""
         validate_tenant_id(tenant_id)
         validate_source(source)
         validate_entity(entity)
-        keys = self.storage.list_files(f"{tenant_id}/{source}/{entity}", suffix=".parquet")
-        return [self.storage.path(k) for k in keys]
+        return self.storage.list_files(f"{tenant_id}/{source}/{entity}", suffix=".parquet")
 
     def entities(self, tenant_id: str) -> list[tuple[str, str]]:
         """``(source, entity)`` pairs with at least one landed file for ``tenant_id``."""
@@ -470,27 +566,65 @@ class LandingZone:
                     pairs.append((source, entity))
         return pairs
 
-    def quarantine_files(self, tenant_id: str) -> list[Path]:
-        """Every quarantine file of ``tenant_id``, all sources and entities."""
+    def quarantine_files(self, tenant_id: str) -> list[str]:
+        """Keys of every quarantine file of ``tenant_id``, all sources and entities."""
         validate_tenant_id(tenant_id)
-        keys = self.storage.list_files(f"{tenant_id}/{QUARANTINE_DIR}", suffix=".parquet")
-        return [self.storage.path(k) for k in keys]
+        return self.storage.list_files(f"{tenant_id}/{QUARANTINE_DIR}", suffix=".parquet")
+
+    def size(self, tenant_id: str) -> tuple[int, int]:
+        """Files and bytes landed for ``tenant_id`` (landed rows and quarantine, not staging)."""
+        validate_tenant_id(tenant_id)
+        sizes = self.storage.sizes(tenant_id)
+        staging = f"{tenant_id}/{STAGING_DIR}/"
+        kept = [size for key, size in sizes.items() if not key.startswith(staging)]
+        return len(kept), sum(kept)
 
     def delete_tenant(self, tenant_id: str) -> None:
         """Remove everything landed for ``tenant_id`` (a data-subject or off-boarding request)."""
-        self.storage.delete_prefix(validate_tenant_id(tenant_id))
+        self.storage.delete_prefix(self.check_scope(tenant_id))
 
     # -- reading (small data: tests, tools) --------------------------------------------------
 
     def read(self, tenant_id: str, source: str, entity: str) -> pa.Table:
         """All landed rows of one tenant's source entity as one table."""
-        schema = landed_schema(entity)
-        parts = [pq.read_table(p, schema=schema) for p in self.files(tenant_id, source, entity)]
-        return pa.concat_tables(parts) if parts else schema.empty_table()
+        return self._read(self.files(tenant_id, source, entity), landed_schema(entity))
 
     def read_quarantine(self, tenant_id: str) -> pa.Table:
         """All quarantined rows of ``tenant_id``."""
-        parts = [
-            pq.read_table(p, schema=QUARANTINE_SCHEMA) for p in self.quarantine_files(tenant_id)
-        ]
-        return pa.concat_tables(parts) if parts else QUARANTINE_SCHEMA.empty_table()
+        return self._read(self.quarantine_files(tenant_id), QUARANTINE_SCHEMA)
+
+    def _read(self, keys: list[str], schema: pa.Schema) -> pa.Table:
+        parts = []
+        for key in keys:
+            with self.storage.open_read(key) as handle:
+                parts.append(pq.read_table(handle, schema=schema))
+        return pa.concat_tables(parts) if parts else schema.empty_table()
+
+
+def configured_zone(
+    quota_guard: QuotaGuard | None = None, tenant_scope: str | None = None
+) -> LandingZone:
+    """The landing zone this deployment uses.
+
+    ``EARSHOT_LANDING=local`` (the default of local deployments): the folder
+    ``$EARSHOT_HOME/landing``. ``EARSHOT_LANDING=s3`` (the default when
+    ``EARSHOT_DEPLOYMENT=production``): the bucket ``EARSHOT_LANDING_BUCKET`` under
+    ``EARSHOT_LANDING_PREFIX`` (see ``warehouse/s3_storage.py``).
+    """
+    kind = landing_kind()
+    if kind == "s3":
+        from warehouse.s3_storage import S3Storage
+
+        return LandingZone(
+            storage=S3Storage.from_env(), quota_guard=quota_guard, tenant_scope=tenant_scope
+        )
+    return LandingZone(paths().landing, quota_guard=quota_guard, tenant_scope=tenant_scope)
+
+
+def landing_kind() -> str:
+    """``local`` or ``s3``, from ``EARSHOT_LANDING`` (default by ``EARSHOT_DEPLOYMENT``)."""
+    default = "s3" if os.environ.get("EARSHOT_DEPLOYMENT") == "production" else "local"
+    kind = os.environ.get("EARSHOT_LANDING", default)
+    if kind not in ("local", "s3"):
+        raise ValueError(f"EARSHOT_LANDING must be 'local' or 's3', not {kind!r}")
+    return kind

@@ -2,9 +2,11 @@
 
 The landing zone (``warehouse/landing.py``) decides *what* goes where; this module only knows how
 to put bytes at a key atomically, move, list and delete them. Keys are POSIX-style relative paths
-(``acme/files/orders/dt=2026-11-24/<batch>.parquet``). A local folder is the only implementation
-today; an S3 one needs the same methods (``open_write`` as a multi-part upload that becomes visible
-only when complete, ``move`` as copy + delete, listing by prefix).
+(``acme/files/orders/dt=2026-11-24/<batch>.parquet``). Two implementations share the protocol
+:class:`LandingStorage`: a local folder (this module, the default) and an S3 bucket
+(``warehouse/s3_storage.py``, production). Readers never assume a local file: they open a key
+(``open_read``), ask for a temporary local copy (``local_paths``, for DuckDB's Parquet reader) or
+read only the footer (``parquet_rows``).
 """
 
 from __future__ import annotations
@@ -14,12 +16,31 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path, PurePosixPath
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
+
+import pyarrow.parquet as pq
 
 # Files being written carry this prefix until they are complete, so no reader lists them.
 TEMP_PREFIX = ".tmp-"
+
+
+class LandingStorage(Protocol):
+    """What the landing zone needs of its storage; keys are relative POSIX paths."""
+
+    def open_write(self, key: str) -> AbstractContextManager[BinaryIO]: ...
+    def open_read(self, key: str) -> AbstractContextManager[BinaryIO]: ...
+    def move(self, source_key: str, target_key: str) -> None: ...
+    def exists(self, key: str) -> bool: ...
+    def list_files(self, prefix: str, suffix: str = "") -> list[str]: ...
+    def list_children(self, prefix: str) -> list[str]: ...
+    def sizes(self, prefix: str) -> dict[str, int]: ...
+    def parquet_rows(self, key: str) -> int: ...
+    def local_paths(self, keys: list[str]) -> AbstractContextManager[list[Path]]: ...
+    def delete_prefix(self, prefix: str) -> None: ...
+    def delete_stale(self, prefix: str, older_than_s: float) -> None: ...
+    def describe(self, key: str) -> str: ...
 
 
 class LocalFolderStorage:
@@ -75,6 +96,31 @@ class LocalFolderStorage:
                 rel = Path(dirpath, name).relative_to(self.root)
                 keys.append(rel.as_posix())
         return sorted(keys)
+
+    def sizes(self, prefix: str) -> dict[str, int]:
+        """Bytes of every file under ``prefix`` (keys as :meth:`list_files` gives them)."""
+        return {key: self.path(key).stat().st_size for key in self.list_files(prefix)}
+
+    @contextmanager
+    def open_read(self, key: str) -> Iterator[BinaryIO]:
+        with open(self.path(key), "rb") as handle:
+            yield handle
+
+    def parquet_rows(self, key: str) -> int:
+        """Rows of a Parquet file, from its footer."""
+        return pq.read_metadata(self.path(key)).num_rows
+
+    @contextmanager
+    def local_paths(self, keys: list[str]) -> Iterator[list[Path]]:
+        """Local paths of ``keys``: the files themselves, nothing to copy."""
+        paths = [self.path(key) for key in keys]
+        missing = [str(p) for p in paths if not p.is_file()]
+        if missing:
+            raise FileNotFoundError(f"no such landing file(s): {', '.join(missing)}")
+        yield paths
+
+    def describe(self, key: str) -> str:
+        return str(self.path(key))
 
     def list_children(self, prefix: str) -> list[str]:
         """Names of the folders directly under ``prefix``, sorted; hidden ones skipped."""

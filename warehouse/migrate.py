@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from warehouse import audit
 from warehouse.connection import PostgresSettings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -88,6 +89,16 @@ def migrate(settings: PostgresSettings, directory: Path = MIGRATIONS_DIR) -> lis
                         "insert into earshot_meta.schema_migrations (version, name, checksum)"
                         " values (%s, %s, %s)",
                         (migration.version, migration.name, migration.checksum),
+                    )
+                    audit.record_psycopg(
+                        conn,
+                        "warehouse.migrate",
+                        None,
+                        {
+                            "version": migration.version,
+                            "name": migration.name,
+                            "checksum": migration.checksum,
+                        },
                     )
                 applied_now.append(migration.version)
         finally:

@@ -9,13 +9,13 @@ by COPY.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
 from warehouse.connection import Warehouse
 from warehouse.entities import QUARANTINE_SCHEMA, landed_schema
+from warehouse.landing_storage import LandingStorage
 from warehouse.settings import validate_tenant_id
 
 RAW_SCHEMA = "raw"
@@ -60,45 +60,67 @@ def ensure_table(wh: Warehouse, table: str, schema: pa.Schema) -> None:
 
 
 def replace_tenant_rows(
-    wh: Warehouse, table: str, schema: pa.Schema, tenant_id: str, files: list[Path]
+    wh: Warehouse,
+    table: str,
+    schema: pa.Schema,
+    tenant_id: str,
+    storage: LandingStorage,
+    keys: list[str],
 ) -> RawLoadResult:
-    """Replace ``tenant_id``'s rows of ``raw.<table>`` with the rows of the landed ``files``."""
+    """Replace ``tenant_id``'s rows of ``raw.<table>`` with the rows of the landed ``keys``."""
     validate_tenant_id(tenant_id)
+    foreign = [k for k in keys if not k.startswith(f"{tenant_id}/")]
+    if foreign:
+        # A run loads one tenant; a key under another tenant's prefix is a bug upstream.
+        raise ValueError(f"refusing to load {foreign[0]!r} into tenant {tenant_id}'s rows")
     ensure_table(wh, table, schema)
     with wh.transaction():
-        return _replace(wh, table, schema, tenant_id, files)
+        return _replace(wh, table, schema, tenant_id, storage, keys)
 
 
 def _replace(
-    wh: Warehouse, table: str, schema: pa.Schema, tenant_id: str, files: list[Path]
+    wh: Warehouse,
+    table: str,
+    schema: pa.Schema,
+    tenant_id: str,
+    storage: LandingStorage,
+    keys: list[str],
 ) -> RawLoadResult:
     wh.execute(f'delete from "{RAW_SCHEMA}"."{table}" where "_tenant_id" = ?', [tenant_id])
     rows = 0
-    if files:
+    if keys:
         if wh.engine == "duckdb":
             cols = ", ".join(f'"{f.name}"' for f in schema)
-            file_list = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
-            wh.execute(
-                f'insert into "{RAW_SCHEMA}"."{table}" ({cols}) select {cols} '
-                f"from read_parquet([{file_list}], union_by_name = true) "
-                "where _tenant_id = ?",
-                [tenant_id],
-            )
+            # Local files are read in place; object-store files are copied to a temporary
+            # folder first (DuckDB's own S3 reader needs an extension fetched from the network).
+            with storage.local_paths(keys) as files:
+                file_list = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
+                wh.execute(
+                    f'insert into "{RAW_SCHEMA}"."{table}" ({cols}) select {cols} '
+                    f"from read_parquet([{file_list}], union_by_name = true) "
+                    "where _tenant_id = ?",
+                    [tenant_id],
+                )
         else:
-            for path in files:
-                data = pq.read_table(path, schema=schema)
+            for key in keys:
+                with storage.open_read(key) as handle:
+                    data = pq.read_table(handle, schema=schema)
                 wh.copy_arrow(RAW_SCHEMA, table, data)
         rows = wh.fetch(
             f'select count(*) from "{RAW_SCHEMA}"."{table}" where "_tenant_id" = ?', [tenant_id]
         )[0][0]
     return RawLoadResult(
-        table=f"{RAW_SCHEMA}.{table}", tenant_id=tenant_id, files=len(files), rows=int(rows)
+        table=f"{RAW_SCHEMA}.{table}", tenant_id=tenant_id, files=len(keys), rows=int(rows)
     )
 
 
-def load_entity(wh: Warehouse, tenant_id: str, entity: str, files: list[Path]) -> RawLoadResult:
-    return replace_tenant_rows(wh, entity, landed_schema(entity), tenant_id, files)
+def load_entity(
+    wh: Warehouse, tenant_id: str, entity: str, storage: LandingStorage, keys: list[str]
+) -> RawLoadResult:
+    return replace_tenant_rows(wh, entity, landed_schema(entity), tenant_id, storage, keys)
 
 
-def load_quarantine(wh: Warehouse, tenant_id: str, files: list[Path]) -> RawLoadResult:
-    return replace_tenant_rows(wh, QUARANTINE_TABLE, QUARANTINE_SCHEMA, tenant_id, files)
+def load_quarantine(
+    wh: Warehouse, tenant_id: str, storage: LandingStorage, keys: list[str]
+) -> RawLoadResult:
+    return replace_tenant_rows(wh, QUARANTINE_TABLE, QUARANTINE_SCHEMA, tenant_id, storage, keys)

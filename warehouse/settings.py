@@ -61,7 +61,13 @@ def paths() -> EarshotPaths:
 
 
 def warehouse_target() -> str:
-    """The warehouse engine: ``duckdb`` (embedded default) or ``postgres`` (production)."""
+    """The warehouse engine: ``duckdb`` (embedded default) or ``postgres`` (production).
+
+    ``EARSHOT_DEPLOYMENT=production`` means PostgreSQL whatever ``EARSHOT_WAREHOUSE`` says, so the
+    command line and the pipeline cannot disagree about where the data is.
+    """
+    if os.environ.get("EARSHOT_DEPLOYMENT") == "production":
+        return "postgres"
     target = os.environ.get("EARSHOT_WAREHOUSE", "duckdb").lower()
     if target not in ("duckdb", "postgres"):
         raise ValueError(f"EARSHOT_WAREHOUSE must be 'duckdb' or 'postgres', not {target!r}")

@@ -15,6 +15,7 @@ import secrets
 from dataclasses import dataclass, field
 from urllib.parse import quote
 
+from warehouse import audit
 from warehouse.connection import PostgresSettings
 from warehouse.settings import validate_tenant_id
 
@@ -149,6 +150,12 @@ def grant_bi(settings: PostgresSettings, tenant_id: str, password: str | None = 
             " on conflict (role_name) do update set tenant_id = excluded.tenant_id",
             (role, tenant_id),
         )
+        audit.record_psycopg(
+            conn,
+            "tenant.grant_bi" if verb == "create" else "tenant.rotate_bi",
+            tenant_id,
+            {"role": role, "schemas": list(BI_SCHEMAS), "password_generated": generated},
+        )
         conn.commit()
     return BiGrant(
         tenant_id=tenant_id,
@@ -159,3 +166,44 @@ def grant_bi(settings: PostgresSettings, tenant_id: str, password: str | None = 
         password=secret,
         password_generated=generated,
     )
+
+
+def revoke_bi(settings: PostgresSettings, tenant_id: str) -> list[str]:
+    """Drop every BI login of ``tenant_id`` (offboarding); return the roles dropped.
+
+    ``drop owned by`` first removes the role's grants and default privileges in this database,
+    which ``drop role`` requires. Sessions the role still has open end at their next statement
+    (the role no longer exists); they could read only the tenant's own rows anyway.
+    """
+    import psycopg
+    from psycopg import sql
+
+    validate_tenant_id(tenant_id)
+    with psycopg.connect(**settings.conninfo(), autocommit=False) as conn:
+        if conn.execute("select to_regnamespace('earshot_security')").fetchone()[0] is None:
+            return []
+        roles = [
+            row[0]
+            for row in conn.execute(
+                "select role_name from earshot_security.tenant_roles where tenant_id = %s"
+                " order by role_name",
+                (tenant_id,),
+            ).fetchall()
+        ]
+        dropped = []
+        for role in roles:
+            ident = sql.Identifier(role)
+            exists = conn.execute("select 1 from pg_roles where rolname = %s", (role,)).fetchone()
+            if exists is not None:
+                conn.execute(
+                    "select pg_terminate_backend(pid) from pg_stat_activity where usename = %s",
+                    (role,),
+                )
+                conn.execute(sql.SQL("drop owned by {}").format(ident))
+                conn.execute(sql.SQL("drop role {}").format(ident))
+                dropped.append(role)
+            conn.execute("delete from earshot_security.tenant_roles where role_name = %s", (role,))
+        if roles:
+            audit.record_psycopg(conn, "tenant.revoke_bi", tenant_id, {"roles": roles})
+        conn.commit()
+    return dropped

@@ -1,8 +1,9 @@
 """The tenants table `earshot_meta.tenants`: who the platform serves and their settings.
 
-One row per tenant: name, region, plan, the attribution settings its dbt runs use, its quotas,
-and references to its connector configuration (secret names, never the secrets). Every change
-is written to the audit log (warehouse/audit.py) in the same transaction.
+One row per tenant: name, region, plan, the attribution settings its dbt runs use, its quotas
+(enforced when landing: warehouse/quotas.py), and references to its connector configuration
+(secret names, never the secrets). Every change is written to the audit log (warehouse/audit.py)
+in the same transaction.
 """
 
 from __future__ import annotations
@@ -250,51 +251,6 @@ def purge_tenant_rows(wh: Warehouse, tenant_id: str) -> dict[str, int]:
             wh.execute(f'delete from {name} where "{column}" = ?', [tenant_id])
             removed[f"{schema}.{table}"] = int(count[0][0])
     return removed
-
-
-@dataclass(frozen=True)
-class QuotaUsage:
-    """A tenant's use of its quotas; the quotas are reported here, not yet enforced at ingest."""
-
-    tenant_id: str
-    landed_bytes: int
-    max_landed_bytes: int | None
-    download_requests_by_month: dict[str, int]
-    max_download_requests_per_month: int | None
-
-    def breaches(self) -> list[str]:
-        """One sentence per quota exceeded, empty when the tenant is within its quotas."""
-        found: list[str] = []
-        if self.max_landed_bytes is not None and self.landed_bytes > self.max_landed_bytes:
-            found.append(
-                f"tenant {self.tenant_id}: {self.landed_bytes} landed bytes exceed the quota "
-                f"of {self.max_landed_bytes}"
-            )
-        limit = self.max_download_requests_per_month
-        for month, count in self.download_requests_by_month.items():
-            if limit is not None and count > limit:
-                found.append(
-                    f"tenant {self.tenant_id}: {count} download requests in {month} exceed the "
-                    f"quota of {limit} per month"
-                )
-        return found
-
-
-def download_requests_by_month(wh: Warehouse, tenant_id: str) -> dict[str, int]:
-    """Loaded download requests of the tenant per calendar month ('YYYY-MM'), from raw."""
-    validate_tenant_id(tenant_id)
-    exists = wh.fetch(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        ["raw", "download_requests"],
-    )
-    if not exists[0][0]:
-        return {}
-    rows = wh.fetch(
-        "select extract(year from ts), extract(month from ts), count(*)"
-        ' from raw.download_requests where "_tenant_id" = ? group by 1, 2 order by 1, 2',
-        [tenant_id],
-    )
-    return {f"{int(y):04d}-{int(m):02d}": int(n) for y, m, n in rows}
 
 
 def tenants_table_exists(wh: Warehouse) -> bool:

@@ -2,9 +2,10 @@
 
 Each file is imported in its own landing transaction: its batches and quarantined rows land
 together when the whole file has been read, or not at all when the file is refused part-way (a
-line that is not UTF-8 near the end refuses the rows before it too). Files are read in chunks of
-``chunk_rows`` rows, so memory is bounded by the chunk size plus 24 bytes per distinct row for
-finding repeats (see ``duplicates.py``).
+line that is not UTF-8 near the end refuses the rows before it too) or when landing it would take
+the tenant over a quota (the zone's quota guard, ``warehouse/quotas.py``, refuses the commit).
+Files are read in chunks of ``chunk_rows`` rows, so memory is bounded by the chunk size plus 24
+bytes per distinct row for finding repeats (see ``duplicates.py``).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from connectors.files.columns import rule
 from connectors.files.conversion import ColumnTypeError, Problem, convert_column
@@ -33,8 +35,10 @@ from connectors.files.report import (
     FileReport,
     ImportReport,
 )
+from warehouse.data_subjects import ErasureFilter
 from warehouse.entities import ENTITIES
 from warehouse.landing import LandingTransaction, LandingZone
+from warehouse.quotas import QuotaExceeded
 from warehouse.row_hashes import row_hashes
 from warehouse.settings import validate_tenant_id
 
@@ -167,6 +171,24 @@ def _process_chunk(
     )
 
 
+def _erased(
+    erasures: ErasureFilter, result: _ChunkResult
+) -> tuple[pa.Array | None, pa.Array | None]:
+    """Which landed and quarantined rows belong to erased data subjects (None: no erasures)."""
+    if erasures.empty:
+        return None, None
+    drop = (
+        erasures.erased_mask(result.landed.column("ip"))
+        if "ip" in result.landed.column_names
+        else None
+    )
+    return drop, erasures.record_erased_mask(result.quarantined.column("raw_record"))
+
+
+def _count(mask: pa.Array | None) -> int:
+    return 0 if mask is None else int(pc.sum(pc.cast(mask, pa.int64())).as_py() or 0)
+
+
 def _import_rows(
     tx: LandingTransaction,
     export: ExportFile,
@@ -174,6 +196,7 @@ def _import_rows(
     report: FileReport,
     chunk_rows: int,
     extracted_at: datetime,
+    erasures: ErasureFilter,
 ) -> None:
     reader = open_export(export, entity)
     report.extra_columns = list(reader.header.extra)
@@ -189,6 +212,7 @@ def _import_rows(
         report.rows_read += chunk.table.num_rows
         last_row = chunk.first_row + chunk.table.num_rows - 1
         cursor = f"{export.path.name}#rows={chunk.first_row}-{last_row}"
+        drop, drop_quarantined = _erased(erasures, result)
         report.landed += tx.write_batch(
             SOURCE,
             entity,
@@ -196,16 +220,29 @@ def _import_rows(
             cursor=cursor,
             extracted_at=extracted_at,
             content_hashes=result.content_hashes,
+            drop=drop,
         )
         report.quarantine += tx.write_quarantine(
-            SOURCE, entity, result.quarantined, extracted_at=extracted_at
+            SOURCE, entity, result.quarantined, extracted_at=extracted_at, drop=drop_quarantined
         )
-        report.rows_landed += result.landed.num_rows
-        report.rows_quarantined += result.quarantined.num_rows
+        erased = _count(drop) + _count(drop_quarantined)
+        report.rows_erased += erased
+        report.rows_landed += result.landed.num_rows - _count(drop)
+        report.rows_quarantined += result.quarantined.num_rows - _count(drop_quarantined)
         report.rows_repeated += result.repeated
         take = max(0, MAX_ROW_MESSAGES - row_messages)
         report.messages += result.messages[:take]
         row_messages += len(result.messages[:take])
+    if report.rows_erased:
+        report.messages.append(
+            f"{export.path.name}: {report.rows_erased:,} row(s) of erased data subjects dropped "
+            "(earshot subject erase); they were not landed"
+        )
+    if erasures.stale_entries:
+        report.messages.append(
+            f"{erasures.stale_entries} erasure(s) were recorded under an earlier pseudonymisation "
+            "key and cannot be matched any more: see docs/user/data-subjects.md"
+        )
     if report.rows_quarantined > row_messages:
         report.messages.append(
             f"{export.path.name}: {report.rows_quarantined:,} rows quarantined in all "
@@ -219,6 +256,7 @@ def _import_export(
     landing: LandingZone,
     chunk_rows: int,
     extracted_at: datetime,
+    erasures: ErasureFilter,
 ) -> FileReport:
     started = time.perf_counter()
     if export.ignored:
@@ -228,7 +266,7 @@ def _import_export(
     report = FileReport(export.path, export.entity, LANDED)
     try:
         with landing.transaction(tenant_id) as tx:
-            _import_rows(tx, export, export.entity, report, chunk_rows, extracted_at)
+            _import_rows(tx, export, export.entity, report, chunk_rows, extracted_at, erasures)
     except OSError as exc:
         # The file vanished or cannot be opened: a property of the file, like any refusal.
         refusal = FileRefused(export.path.name, f"cannot be read: {exc.strerror or exc}")
@@ -237,6 +275,15 @@ def _import_export(
     except FileRefused as refusal:
         report = FileReport(export.path, export.entity, REFUSED, refusal=refusal)
         report.messages.append(str(refusal))
+    except QuotaExceeded as exceeded:
+        # Refused at commit by the zone's quota guard: the transaction rolled back, so nothing of
+        # the file landed. Not a crash: the other files are still tried (a smaller one may fit),
+        # and the file stays in the inbox until the quota is raised.
+        refusal = FileRefused(export.path.name, str(exceeded))
+        report = FileReport(
+            export.path, export.entity, REFUSED, refusal=refusal, quota_exceeded=exceeded
+        )
+        report.messages.append(str(exceeded))
     else:
         if report.rows_read == 0:
             report.status = EMPTY
@@ -258,8 +305,9 @@ def import_file(
     path = Path(path)
     moment = extracted_at or datetime.now(UTC)
     report = ImportReport(tenant_id=tenant_id, source=path)
+    erasures = ErasureFilter.load(landing, tenant_id)
     report.files.append(
-        _import_export(tenant_id, classify(path, entity), landing, chunk_rows, moment)
+        _import_export(tenant_id, classify(path, entity), landing, chunk_rows, moment, erasures)
     )
     return report
 
@@ -280,8 +328,12 @@ def import_directory(
     moment = extracted_at or datetime.now(UTC)
     report = ImportReport(tenant_id=tenant_id, source=directory)
     exports, folders = export_files(directory)
+    # Rows of erased data subjects never land again, whatever export brings them back.
+    erasures = ErasureFilter.load(landing, tenant_id)
     for export in exports:
-        report.files.append(_import_export(tenant_id, export, landing, chunk_rows, moment))
+        report.files.append(
+            _import_export(tenant_id, export, landing, chunk_rows, moment, erasures)
+        )
     for folder in folders:
         report.files.append(
             FileReport(folder, None, IGNORED, messages=["a folder: sub-folders are not read"])

@@ -7,11 +7,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from warehouse.landing import LandedFile
+from warehouse.quotas import QuotaExceeded
 
 # Status of one file in a report.
 LANDED = "landed"  # rows landed (some may have gone to quarantine)
 EMPTY = "empty"  # a header and no rows: nothing to land, not an error
-REFUSED = "refused"  # nothing of the file landed (see FileReport.refusal)
+REFUSED = "refused"  # nothing of the file landed (see FileReport.refusal, .quota_exceeded)
 UNRECOGNISED = "unrecognised"  # a data file whose name names no entity: not read
 IGNORED = "ignored"  # not a data file (README, folder): not read
 
@@ -55,10 +56,15 @@ class FileReport:
     rows_quarantined: int = 0
     # Of the quarantined rows, those that only repeated an earlier row (or its key).
     rows_repeated: int = 0
+    # Rows of erased data subjects, dropped before landing (docs/user/data-subjects.md).
+    rows_erased: int = 0
     landed: list[LandedFile] = field(default_factory=list)
     quarantine: list[LandedFile] = field(default_factory=list)
     messages: list[str] = field(default_factory=list)
     refusal: FileRefused | None = None
+    # Set when the refusal was the tenant's quota: the file itself is fine and lands once the
+    # quota is raised.
+    quota_exceeded: QuotaExceeded | None = None
     extra_columns: list[str] = field(default_factory=list)
     seconds: float = 0.0
 
@@ -109,6 +115,10 @@ class ImportReport:
         return [f for f in self.files if f.status == REFUSED]
 
     @property
+    def refused_by_quota(self) -> list[FileReport]:
+        return [f for f in self.files if f.quota_exceeded is not None]
+
+    @property
     def unrecognised(self) -> list[FileReport]:
         return [f for f in self.files if f.status == UNRECOGNISED]
 
@@ -157,6 +167,8 @@ class ImportReport:
                 )
             elif f.status == EMPTY:
                 lines.append(f"  {name}: {f.entity}: header only, no rows: nothing to land")
+            elif f.status == REFUSED and f.quota_exceeded is not None:
+                lines.append(f"  {name}: {f.entity}: REFUSED by quota: {f.quota_exceeded}")
             elif f.status == REFUSED:
                 lines.append(f"  {name}: REFUSED: {f.refusal}")
             elif f.status == UNRECOGNISED:

@@ -117,10 +117,10 @@ pseudonymised_addresses as (
         networked_addresses.tenant_id,
         networked_addresses.{{ ip_column }},
         networked_addresses.ip_version,
-        {{ pseudonymise('networked_addresses.network', 'networked_addresses.tenant_id') }}
+        {{ pseudonymise('networked_addresses.network') }}
             as network_key,
         classified_networks.ip_class,
-        {{ pseudonymise('networked_addresses.' ~ ip_column, 'networked_addresses.tenant_id') }}
+        {{ pseudonymise('networked_addresses.' ~ ip_column) }}
             as address_key
 
     from networked_addresses

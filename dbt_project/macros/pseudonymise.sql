@@ -1,26 +1,42 @@
-{#- Pseudonymise a personal value (an IP network, later e-mails) so it can be joined on but not
-    read. First cut: a tenant-salted SHA-256, lower-case hex, so the same network gets different
-    keys in different tenants. It is NOT keyed: anyone holding the salt (the tenant id) can test
-    guesses, and the IPv4 space is small. The keyed HMAC with a per-tenant secret from the
-    environment (DESIGN.md, Tenancy and security) replaces this macro's body in a later issue;
-    every caller goes through here so that change is one place. Null in, null out. -#}
-{% macro pseudonymise(expr, salt='tenant_id') -%}
-    {{ return(adapter.dispatch('pseudonymise', 'earshot')(expr, salt)) }}
+{#- Pseudonymise a personal value (an IP network, an e-mail address) so it can be joined on but
+    not read: lower-case hex HMAC-SHA256 (RFC 2104) of the value's UTF-8 text, keyed with the
+    tenant's secret. Null in, null out.
+
+    The key is not in this SQL: the session holds the two padded keys (K xor ipad, K xor opad),
+    set from the environment of the tenant's dbt run (warehouse/pseudonymisation.py), so compiled
+    SQL, dbt artefacts and logs never carry it. HMAC is then two SHA-256 calls:
+        sha256(opad || sha256_raw(ipad || value))
+    A session without the pads fails loudly instead of writing unkeyed values. -#}
+{% macro pseudonymise(expr) -%}
+    {{ return(adapter.dispatch('pseudonymise', 'earshot')(expr)) }}
 {%- endmacro %}
 
-{#- Engines without a SHA-256 function fall back to dbt's MD5 hash. -#}
-{% macro default__pseudonymise(expr, salt) -%}
-    {{ dbt.hash(_pseudonymise_input(expr, salt)) }}
+{% macro default__pseudonymise(expr) -%}
+    {{ exceptions.raise_compiler_error(
+        "pseudonymise: no keyed HMAC for adapter '" ~ adapter.type() ~ "'; implement "
+        ~ adapter.type() ~ "__pseudonymise with the session's pads (see macros/pseudonymise.sql)"
+    ) }}
 {%- endmacro %}
 
-{% macro duckdb__pseudonymise(expr, salt) -%}
-    sha256({{ _pseudonymise_input(expr, salt) }})
+{% macro duckdb__pseudonymise(expr) -%}
+    {%- set missing = "cast(error('no pseudonymisation key in this session: run dbt through earshot, or see docs/developer/dbt.md') as blob)" -%}
+    sha256(
+        coalesce(cast(getvariable('earshot_hmac_opad') as blob), {{ missing }})
+        || unhex(sha256(
+            coalesce(cast(getvariable('earshot_hmac_ipad') as blob), {{ missing }})
+            || encode(cast({{ expr }} as varchar))
+        ))
+    )
 {%- endmacro %}
 
-{% macro postgres__pseudonymise(expr, salt) -%}
-    encode(sha256(convert_to({{ _pseudonymise_input(expr, salt) }}, 'UTF8')), 'hex')
-{%- endmacro %}
-
-{% macro _pseudonymise_input(expr, salt) -%}
-    (cast({{ salt }} as {{ dbt.type_string() }}) || '|' || cast({{ expr }} as {{ dbt.type_string() }}))
+{#- current_setting() without missing_ok raises "unrecognized configuration parameter
+    earshot.hmac_ipad" when the session has no key. -#}
+{% macro postgres__pseudonymise(expr) -%}
+    encode(sha256(
+        decode(current_setting('earshot.hmac_opad'), 'hex')
+        || sha256(
+            decode(current_setting('earshot.hmac_ipad'), 'hex')
+            || convert_to(cast({{ expr }} as text), 'UTF8')
+        )
+    ), 'hex')
 {%- endmacro %}

@@ -8,8 +8,10 @@ import dagster as dg
 
 from connectors.files import import_directory
 from pipelines.partitions import tenant_partitions
-from pipelines.resources import LandingResource
+from pipelines.pools import WAREHOUSE_POOL
+from pipelines.resources import LandingResource, WarehouseResource
 from warehouse.entities import ENTITIES
+from warehouse.quotas import UNLIMITED, enforce_quotas, read_limits
 from warehouse.settings import paths
 
 SOURCE = "files"
@@ -38,12 +40,28 @@ class InboxConfig(dg.Config):
     ],
     partitions_def=tenant_partitions,
     can_subset=True,
+    pool=WAREHOUSE_POOL,
 )
-def landed_files(context: dg.AssetExecutionContext, config: InboxConfig, landing: LandingResource):
-    """Land the export files waiting in the tenant's inbox; bad rows go to quarantine."""
+def landed_files(
+    context: dg.AssetExecutionContext,
+    config: InboxConfig,
+    landing: LandingResource,
+    warehouse: WarehouseResource,
+):
+    """Land the export files waiting in the tenant's inbox; bad rows go to quarantine.
+
+    A file that would take the tenant over a quota (earshot_meta.tenants) is refused whole and
+    stays in the inbox, so it lands on the first run after the quota is raised.
+    """
     tenant_id = context.partition_key
     inbox = Path(config.source_dir) if config.source_dir else paths().tenant_inbox(tenant_id)
-    report = import_directory(tenant_id, inbox, landing.zone()) if inbox.exists() else None
+    _refuse_other_inbox(inbox, tenant_id)
+    report = None
+    if inbox.exists():
+        # Read over a short read-only connection that is closed before anything lands.
+        limits = read_limits(tenant_id, warehouse.target) or UNLIMITED
+        zone = enforce_quotas(landing.zone(tenant_scope=tenant_id), limits)
+        report = import_directory(tenant_id, inbox, zone)
     if report is not None:
         context.log.info(report.format())
     per_entity = report.by_entity() if report is not None else {}
@@ -62,9 +80,32 @@ def landed_files(context: dg.AssetExecutionContext, config: InboxConfig, landing
     if report is not None and not config.keep_files:
         _archive(inbox, report.handled_files(), context.run_id)
     if report is not None and report.refused:
+        by_quota = len(report.refused_by_quota)
         raise dg.Failure(
-            description="Some files were refused; nothing of them landed, the rest did.",
+            description="Some files were refused; nothing of them landed, the rest did."
+            + (
+                f" {by_quota} of them by the tenant's quota: they stay in the inbox and land "
+                "once the quota is raised (earshot tenant usage shows the usage)."
+                if by_quota
+                else ""
+            ),
             metadata={"report": dg.MetadataValue.md(f"```\n{report.format()}\n```")},
+        )
+
+
+def _refuse_other_inbox(inbox: Path, tenant_id: str) -> None:
+    """A run lands its own tenant's files: refuse a `source_dir` inside another tenant's inbox."""
+    inboxes = paths().tenant_inbox(tenant_id).parent.resolve()
+    try:
+        owner = inbox.resolve().relative_to(inboxes).parts[0]
+    except (ValueError, IndexError):
+        return  # outside the inbox tree: an operator's folder, landed as this tenant's
+    if owner != tenant_id:
+        raise dg.Failure(
+            description=(
+                f"source_dir {inbox} is tenant {owner}'s inbox; a run for {tenant_id} cannot "
+                "land another tenant's files"
+            )
         )
 
 

@@ -4,13 +4,11 @@ import dagster as dg
 
 from pipelines.assets.ingest import SOURCE, landing_key
 from pipelines.partitions import tenant_partitions
+from pipelines.pools import WAREHOUSE_POOL
 from pipelines.resources import LandingResource, WarehouseResource
 from warehouse.entities import ENTITIES
 from warehouse.raw_loader import load_entity, load_quarantine
 
-# Everything that writes the warehouse shares this pool (limit 1 in dagster.yaml): DuckDB allows
-# one writer process at a time.
-WAREHOUSE_POOL = "warehouse"
 QUARANTINE_KEY = dg.AssetKey(["raw", "quarantine"])
 
 
@@ -46,14 +44,17 @@ def raw_tables(
     context: dg.AssetExecutionContext, warehouse: WarehouseResource, landing: LandingResource
 ):
     tenant_id = context.partition_key
-    zone = landing.zone()
+    zone = landing.zone(tenant_scope=tenant_id)
     with warehouse.connect() as wh:
         for key in context.selected_asset_keys:
             if key == QUARANTINE_KEY:
-                result = load_quarantine(wh, tenant_id, zone.quarantine_files(tenant_id))
+                result = load_quarantine(
+                    wh, tenant_id, zone.storage, zone.quarantine_files(tenant_id)
+                )
             else:
                 entity = key.path[-1]
-                result = load_entity(wh, tenant_id, entity, zone.files(tenant_id, SOURCE, entity))
+                keys = zone.files(tenant_id, SOURCE, entity)
+                result = load_entity(wh, tenant_id, entity, zone.storage, keys)
             context.log.info(f"{result.table}: {result.rows} rows for {tenant_id}")
             yield dg.MaterializeResult(
                 asset_key=key,

@@ -8,9 +8,10 @@ from pathlib import Path
 import dagster as dg
 from dagster_dbt import DbtCliResource, dbt_assets
 
-from pipelines.assets.raw import WAREHOUSE_POOL
 from pipelines.dbt_project import EarshotDbtTranslator, dbt_project, ensure_manifest
 from pipelines.partitions import tenant_partitions
+from pipelines.pools import WAREHOUSE_POOL
+from warehouse.pseudonymisation import dbt_environment, scoped_environ, tenant_key
 from warehouse.settings import paths
 
 ensure_manifest()
@@ -57,7 +58,13 @@ def earshot_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource):
     # tree, and only the latest few per tenant are kept.
     runs_dir = paths().home / "dbt-runs" / context.partition_key
     target = runs_dir / f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{context.run_id[:8]}"
-    yield from dbt.cli(args, context=context, target_path=target).stream()
+    # The tenant's pseudonymisation key reaches dbt's sessions through the environment of this
+    # dbt process only (see warehouse/pseudonymisation.py); it is in no arg, var or log.
+    key_env = dbt_environment(tenant_key(context.partition_key))
+    with scoped_environ(key_env):
+        invocation = dbt.cli(args, context=context, target_path=target)
+    del key_env
+    yield from invocation.stream()
     _prune(runs_dir, keep=KEPT_DBT_RUNS)
 
 

@@ -24,11 +24,6 @@ def _ledger_path(tenant_id: str, entity: str) -> Path:
     return paths().home / "state" / "validated" / tenant_id / SOURCE / f"{entity}.json"
 
 
-def _fingerprint(path: Path) -> str:
-    st = path.stat()
-    return f"{st.st_size}:{st.st_mtime_ns}"
-
-
 def _read_ledger(path: Path) -> dict[str, str]:
     return json.loads(path.read_text()) if path.exists() else {}
 
@@ -55,24 +50,30 @@ def _make_check(entity: str) -> dg.AssetChecksDefinition:
         from pipelines.quality import validate_landed_batches
 
         tenant_id = context.partition_key
-        files = landing.zone().files(tenant_id, SOURCE, entity)
+        storage = landing.zone(tenant_scope=tenant_id).storage
+        # A batch's key is its content hash; the size tells a batch re-landed with new lineage
+        # columns (a later extraction time) from the one validated before.
+        sizes = storage.sizes(f"{tenant_id}/{SOURCE}/{entity}")
+        files = [key for key in sorted(sizes) if key.endswith(".parquet")]
+        fingerprints = {key: str(sizes[key]) for key in files}
         ledger_file = _ledger_path(tenant_id, entity)
         ledger = _read_ledger(ledger_file)
-        pending = [p for p in files if ledger.get(str(p)) != _fingerprint(p)]
+        pending = [key for key in files if ledger.get(key) != fingerprints[key]]
         if not pending:
             return dg.AssetCheckResult(
                 passed=True, metadata={"batches_checked": 0, "batches_total": len(files)}
             )
-        outcome = validate_landed_batches(entity, pending)
+        with storage.local_paths(pending) as local_files:
+            outcome = validate_landed_batches(entity, local_files)
         meta = {
             "batches_checked": len(pending),
             "batches_total": len(files),
             "table": f"landing {tenant_id}/{SOURCE}/{entity}",
         }
         if outcome.success:
-            ledger.update({str(p): _fingerprint(p) for p in pending})
+            ledger.update({key: fingerprints[key] for key in pending})
             # Forget batches that no longer exist (replaced by a re-landing).
-            ledger = {k: v for k, v in ledger.items() if Path(k).exists()}
+            ledger = {k: v for k, v in ledger.items() if k in fingerprints}
             _write_ledger(ledger_file, ledger)
             return dg.AssetCheckResult(passed=True, metadata=meta)
         context.log.error(outcome.message)

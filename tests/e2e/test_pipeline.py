@@ -55,7 +55,7 @@ def test_all_five_models_for_every_conversion(pipeline: BuiltPipeline) -> None:
 def test_credits_match_independent_pandas_implementation(pipeline: BuiltPipeline) -> None:
     touchpoints = sql(
         pipeline,
-        "select tenant_id, touchpoint_id, household_id, touch_ts, campaign_id "
+        "select tenant_id, touchpoint_id, household_id, touch_ts, placement_id, campaign_id "
         "from intermediate.int_touchpoints",
     )
     conversions = sql(

@@ -11,12 +11,15 @@ from pathlib import Path
 import pytest
 
 from tests.support.postgres_server import PostgresServer, fresh_database
-from warehouse.connection import DuckDBWarehouse, PostgresWarehouse
+from warehouse.connection import DuckDBWarehouse, PostgresSettings, PostgresWarehouse
 from warehouse.entities import ENTITIES, QUARANTINE_SCHEMA, landed_schema
+from warehouse.pseudonymisation import IPAD_ENV, OPAD_ENV, dbt_environment
 from warehouse.raw_loader import QUARANTINE_TABLE, ensure_table
 
 ROOT = Path(__file__).resolve().parents[2]
 DBT_DIR = ROOT / "dbt_project"
+# The expected network keys in the staging models' unit tests were computed with this key.
+UNIT_TEST_KEY = b"earshot-unit-tests-key: not a secret"
 
 
 def _dbt(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
@@ -44,6 +47,7 @@ def test_dbt_unit_tests_pass(engine: str, tmp_path: Path, request: pytest.Fixtur
         "DBT_TARGET_PATH": str(tmp_path / "target"),
         "DBT_LOG_PATH": str(tmp_path / "logs"),
         "EARSHOT_DUCKDB_PATH": str(tmp_path / "unit.duckdb"),
+        **dbt_environment(UNIT_TEST_KEY, base={}),
     }
     if engine == "duckdb":
         wh = DuckDBWarehouse(tmp_path / "unit.duckdb")
@@ -66,3 +70,24 @@ def test_dbt_unit_tests_pass(engine: str, tmp_path: Path, request: pytest.Fixtur
     passed = re.search(r"PASS=(\d+)", result.stdout)
     # Every model's logic has hand-computed cases (23 when this was written): none may vanish.
     assert passed and int(passed.group(1)) >= 23, result.stdout[-2000:]
+
+    # A session without the tenant's key must fail, not write unkeyed values.
+    if engine == "duckdb":
+        wh = DuckDBWarehouse(tmp_path / "unit.duckdb")
+    else:
+        settings = PostgresSettings(server.host, server.port, server.user, "", "dbt_unit")
+        wh = PostgresWarehouse(settings)
+    wh.execute(
+        "insert into raw.download_requests (_tenant_id, ts, ip, episode_id) values (?, ?, ?, ?)",
+        ["acme", "2024-01-01 00:00:00", "192.0.2.1", "e1"],
+    )
+    wh.close()
+    keyless = {k: v for k, v in env.items() if k not in (IPAD_ENV, OPAD_ENV, "PGOPTIONS")}
+    refused = _dbt(keyless, "run", "--select", "stg_files__download_requests")
+    assert refused.returncode != 0
+    expected = (
+        "no pseudonymisation key in this session"
+        if engine == "duckdb"
+        else 'unrecognized configuration parameter "earshot.hmac_'
+    )
+    assert expected in refused.stdout, refused.stdout[-3000:]

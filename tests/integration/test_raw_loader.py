@@ -14,6 +14,7 @@ import pytest
 from tests.support.postgres_server import PostgresServer, fresh_database
 from warehouse.connection import DuckDBWarehouse, PostgresWarehouse, Warehouse
 from warehouse.entities import landed_schema
+from warehouse.landing_storage import LocalFolderStorage
 from warehouse.raw_loader import load_entity
 
 
@@ -27,8 +28,15 @@ def _orders(path: Path, tenant: str, ids: list[str], referrers: list[str | None]
         referrer=referrers,
         _tenant_id=[tenant] * len(ids),
     )
+    path.parent.mkdir(parents=True, exist_ok=True)
     pq.write_table(pa.table(columns, schema=schema), path)
     return path
+
+
+def _landed(*paths: Path) -> tuple[LocalFolderStorage, list[str]]:
+    """The files as keys of a local storage: each lies in ``<root>/<tenant>/``."""
+    root = paths[0].parent.parent
+    return LocalFolderStorage(root), [p.relative_to(root).as_posix() for p in paths]
 
 
 @pytest.fixture(params=["duckdb", "postgres"])
@@ -45,14 +53,14 @@ def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Wareho
 
 
 def test_reload_replaces_only_that_tenant(warehouse: Warehouse, tmp_path: Path) -> None:
-    a = _orders(tmp_path / "a.parquet", "tenant_a", ["1", "2"], ["", None])
-    b = _orders(tmp_path / "b.parquet", "tenant_b", ["9"], ["https://example.com"])
-    assert load_entity(warehouse, "tenant_a", "orders", [a]).rows == 2
-    assert load_entity(warehouse, "tenant_b", "orders", [b]).rows == 1
+    a = _orders(tmp_path / "tenant_a" / "a.parquet", "tenant_a", ["1", "2"], ["", None])
+    b = _orders(tmp_path / "tenant_b" / "b.parquet", "tenant_b", ["9"], ["https://example.com"])
+    assert load_entity(warehouse, "tenant_a", "orders", *_landed(a)).rows == 2
+    assert load_entity(warehouse, "tenant_b", "orders", *_landed(b)).rows == 1
     # Loading again replaces, never duplicates.
-    assert load_entity(warehouse, "tenant_a", "orders", [a]).rows == 2
-    a2 = _orders(tmp_path / "a2.parquet", "tenant_a", ["3"], ["x"])
-    assert load_entity(warehouse, "tenant_a", "orders", [a, a2]).rows == 3
+    assert load_entity(warehouse, "tenant_a", "orders", *_landed(a)).rows == 2
+    a2 = _orders(tmp_path / "tenant_a" / "a2.parquet", "tenant_a", ["3"], ["x"])
+    assert load_entity(warehouse, "tenant_a", "orders", *_landed(a, a2)).rows == 3
     rows = warehouse.fetch(
         "select _tenant_id, order_id, referrer, ts from raw.orders order by _tenant_id, order_id"
     )
@@ -68,10 +76,16 @@ def test_reload_replaces_only_that_tenant(warehouse: Warehouse, tmp_path: Path) 
 
 
 def test_failed_load_keeps_previous_rows(warehouse: Warehouse, tmp_path: Path) -> None:
-    a = _orders(tmp_path / "a.parquet", "tenant_a", ["1", "2"], [None, None])
-    load_entity(warehouse, "tenant_a", "orders", [a])
-    broken = tmp_path / "broken.parquet"
+    a = _orders(tmp_path / "tenant_a" / "a.parquet", "tenant_a", ["1", "2"], [None, None])
+    load_entity(warehouse, "tenant_a", "orders", *_landed(a))
+    broken = tmp_path / "tenant_a" / "broken.parquet"
     broken.write_bytes(b"not parquet")
     with pytest.raises(Exception):  # noqa: B017 - each engine raises its own error type
-        load_entity(warehouse, "tenant_a", "orders", [a, broken])
+        load_entity(warehouse, "tenant_a", "orders", *_landed(a, broken))
     assert warehouse.fetch("select count(*) from raw.orders")[0][0] == 2
+
+
+def test_a_tenant_cannot_load_another_tenants_files(warehouse: Warehouse, tmp_path: Path) -> None:
+    b = _orders(tmp_path / "tenant_b" / "b.parquet", "tenant_b", ["9"], [None])
+    with pytest.raises(ValueError, match="into tenant tenant_a's rows"):
+        load_entity(warehouse, "tenant_a", "orders", *_landed(b))

@@ -23,7 +23,7 @@ from tests.support import postgres_server
 from warehouse.connection import PostgresSettings
 from warehouse.migrate import MIGRATIONS_DIR, MigrationError, discover, migrate
 from warehouse.settings import InvalidTenantId
-from warehouse.tenant_roles import BiGrant, grant_bi
+from warehouse.tenant_roles import BiGrant, grant_bi, revoke_bi
 
 MODEL_SCHEMAS = ("staging", "intermediate", "marts")
 
@@ -327,3 +327,50 @@ def test_cli_commands(
 
     with pytest.raises(SystemExit):
         parser.parse_args(["tenant", "grant-bi", "--tenant", "Bad Tenant"])
+
+
+def _audit(owner: psycopg.Connection, action: str) -> list[tuple[str | None, dict]]:
+    import json
+
+    rows = owner.execute(
+        'select tenant_id, details from earshot_meta.audit_log where action = %s order by "at"',
+        (action,),
+    ).fetchall()
+    return [(tenant, json.loads(details)) for tenant, details in rows]
+
+
+def test_migrations_and_bi_grants_are_audited(secured: Secured, owner: psycopg.Connection):
+    migrations = _audit(owner, "warehouse.migrate")
+    # Applied once, so audited once, with the checksum that is verified on later runs.
+    assert [d["version"] for _, d in migrations] == [m.version for m in discover()]
+    assert all(tenant is None and len(d["checksum"]) == 64 for tenant, d in migrations)
+    granted = {tenant for tenant, _ in _audit(owner, "tenant.grant_bi")}
+    assert {"tenant_alpha", "tenant_beta"} <= granted
+    rotated = _audit(owner, "tenant.rotate_bi")
+    assert ("tenant_beta", {"role": "bi_tenant_beta", "password_generated": False}) in [
+        (t, {k: d[k] for k in ("role", "password_generated")}) for t, d in rotated
+    ]
+    log = owner.execute("select string_agg(details, ' ') from earshot_meta.audit_log").fetchone()
+    assert secured.alpha.password not in log[0] and "beta-Secret-1" not in log[0]
+
+
+def test_revoking_bi_drops_the_login_and_its_grants(secured: Secured, owner: psycopg.Connection):
+    grant = grant_bi(secured.settings, "tenant_leaving", None)
+    with psycopg.connect(grant.connection_string) as conn:
+        assert conn.execute("select current_user").fetchone() == ("bi_tenant_leaving",)
+    assert revoke_bi(secured.settings, "tenant_leaving") == ["bi_tenant_leaving"]
+    role = owner.execute("select 1 from pg_roles where rolname = 'bi_tenant_leaving'")
+    assert role.fetchall() == []
+    assert (
+        owner.execute(
+            "select 1 from earshot_security.tenant_roles where tenant_id = 'tenant_leaving'"
+        ).fetchall()
+        == []
+    )
+    with pytest.raises(psycopg.OperationalError):
+        psycopg.connect(grant.connection_string)
+    assert [t for t, _ in _audit(owner, "tenant.revoke_bi")].count("tenant_leaving") == 1
+    # Nothing left to drop: a second revoke is a no-op, and the other tenants keep their logins.
+    assert revoke_bi(secured.settings, "tenant_leaving") == []
+    with psycopg.connect(secured.alpha.connection_string) as conn:
+        assert conn.execute("select current_user").fetchone() == ("bi_tenant_alpha",)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import os
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_earshot
-from tests.support import postgres_server
+from tests.support.warehouses import cli_env, open_warehouse
 from warehouse import audit
-from warehouse.connection import DuckDBWarehouse, PostgresWarehouse, Warehouse, connect
+from warehouse.connection import DuckDBWarehouse, Warehouse, connect
 from warehouse.settings import InvalidTenantId
 from warehouse.tenants import (
     Tenant,
@@ -29,11 +29,7 @@ def wh(
     request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[Warehouse]:
     monkeypatch.setenv("EARSHOT_ACTOR", "ops_tester")
-    if request.param == "duckdb":
-        conn: DuckDBWarehouse | PostgresWarehouse = DuckDBWarehouse(tmp_path / "w.duckdb")
-    else:
-        server = request.getfixturevalue("pg_server")
-        conn = PostgresWarehouse(postgres_server.fresh_database(server, "earshot_tenants"))
+    conn = open_warehouse(request, tmp_path, "earshot_tenants")
     try:
         yield conn
     finally:
@@ -167,16 +163,7 @@ def test_tenant_vars_reads_settings_and_tolerates_a_missing_warehouse(
 
 
 def _env(home: Path) -> dict[str, str]:
-    env = {
-        **os.environ,
-        "EARSHOT_HOME": str(home),
-        "EARSHOT_WAREHOUSE": "duckdb",
-        "DAGSTER_HOME": str(home / "dagster"),
-        "EARSHOT_ACTOR": "cli_tester",
-    }
-    env.pop("EARSHOT_DUCKDB_PATH", None)
-    env.pop("EARSHOT_LANDING_DIR", None)
-    return env
+    return cli_env(home, "cli_tester")
 
 
 def _query(home: Path, sql: str, params: list | None = None) -> list[tuple]:
@@ -238,18 +225,23 @@ def test_cli_settings_reach_the_credits_and_delete_offboards(tmp_path: Path):
     )
     assert settings == [(7.0, 3.0, 0.4, 0.4)]
 
-    within = run_earshot(env, "tenant", "usage", "--tenant", tenant)
-    months = [line.split() for line in within.stdout.splitlines() if line.startswith("  ")]
-    assert months and all(int(count) > 0 for _, count in months)
-    busiest = max(int(count) for _, count in months)
+    within = json.loads(run_earshot(env, "tenant", "usage", "--tenant", tenant, "--json").stdout)
+    months = {
+        q["period"]: q["used"]
+        for q in within["quotas"]
+        if q["quota"] == "max_download_requests_per_month"
+    }
+    assert months and all(count > 0 for count in months.values())
+    assert not within["over"]
+    busiest = max(months.values())
     run_earshot(
         env, "tenant", "update", "--tenant", tenant, "--plan", "pro",
         "--max-download-requests-per-month", str(busiest - 1), "--max-landed-bytes", "1",
     )  # fmt: skip
     over = run_earshot(env, "tenant", "usage", "--tenant", tenant, check=False)
     assert over.returncode == 1
-    assert "exceed the quota of 1" in over.stderr
-    assert f"exceed the quota of {busiest - 1} per month" in over.stderr
+    assert "exceed the quota max_landed_bytes of 1" in over.stderr
+    assert f"exceed the quota max_download_requests_per_month of {busiest - 1:,}" in over.stderr
     refused = run_earshot(env, "tenant", "delete", "--tenant", tenant, check=False)
     assert refused.returncode == 2 and "--yes" in refused.stderr
     landing = home / "landing" / tenant

@@ -1,6 +1,6 @@
 {#- Every conversion with the touches that may take credit for it: same tenant, same household,
     at or before the conversion and at most var('lookback_days') before it (a touch exactly at the
-    window's edge counts). Touches are numbered in (touch_ts, touchpoint_id) order, so ties are
+    window's edge counts). Touches are numbered in (touch_ts, placement_id, touchpoint_id) order, so ties are
     broken the same way on every engine and every run. A conversion without a touch in its window
     has no path and takes no part in attribution. -#}
 {%- set settings = attribution_settings() -%}
@@ -69,7 +69,13 @@ numbered as (
         touches_in_window.*,
         row_number() over (
             partition by tenant_id, conversion_id
-            order by touch_ts, {{ attribution_id_order('touchpoint_id') }}
+            -- Ties (one download carrying two placements) are broken by the tenant's own
+            -- placement id before the hashed touchpoint id, so credits never depend on the
+            -- pseudonymisation key: rotating it leaves every attribution number unchanged.
+            order by
+                touch_ts,
+                {{ attribution_id_order('placement_id') }},
+                {{ attribution_id_order('touchpoint_id') }}
         ) as touch_index,
         count(*) over (partition by tenant_id, conversion_id) as touch_count
     from touches_in_window

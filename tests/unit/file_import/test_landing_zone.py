@@ -62,9 +62,8 @@ def test_write_batch_splits_by_utc_event_date_and_adds_lineage(zone: LandingZone
     ]
     assert len({f.batch_id for f in landed}) == 1
     first = landed[0]
-    assert first.path == (
-        zone.root / "acme/files/orders" / f"dt={first.dt.isoformat()}" / f"{first.batch_id}.parquet"
-    )
+    assert first.key == (f"acme/files/orders/dt={first.dt.isoformat()}/{first.batch_id}.parquet")
+    assert zone.storage.path(first.key).is_file()
     table = zone.read("acme", "files", "orders")
     assert table.schema == landed_schema("orders")
     rows = {r["order_id"]: r for r in table.to_pylist()}
@@ -77,7 +76,7 @@ def test_write_batch_splits_by_utc_event_date_and_adds_lineage(zone: LandingZone
     # Without lineage from the caller, the source row is the position in the batch.
     assert [rows[k]["_source_row"] for k in ("o1", "o2", "o3")] == [1, 2, 3]
     # Within one dt file the rows keep their order.
-    march_1 = pq.read_table(next(f.path for f in landed if f.dt.day == 1))
+    march_1 = pq.read_table(zone.storage.path(next(f.key for f in landed if f.dt.day == 1)))
     assert march_1.column("order_id").to_pylist() == ["o1", "o3"]
 
 
@@ -98,8 +97,8 @@ def test_same_batch_twice_replaces_itself(zone: LandingZone) -> None:
     later = EXTRACTED + timedelta(days=3)
     again = zone.write_batch("acme", "files", "orders", table, cursor="b", extracted_at=later)
 
-    assert [f.path for f in again] == [f.path for f in first]
-    assert zone.files("acme", "files", "orders") == sorted(f.path for f in first)
+    assert [f.key for f in again] == [f.key for f in first]
+    assert zone.files("acme", "files", "orders") == sorted(f.key for f in first)
     landed = zone.read("acme", "files", "orders")
     assert landed.num_rows == 2
     assert set(landed.column("_extracted_at").to_pylist()) == {later.replace(tzinfo=None)}
@@ -131,7 +130,7 @@ def test_entity_without_event_time_stays_in_its_first_dt_when_landed_again(
     [again] = zone.write_batch(
         "acme", "files", "campaigns", campaigns(), cursor="c", extracted_at=EXTRACTED + timedelta(2)
     )
-    assert again.path == first.path
+    assert again.key == first.key
     assert len(zone.files("acme", "files", "campaigns")) == 1
 
 
@@ -169,10 +168,8 @@ def test_write_quarantine_layout_and_schema(zone: LandingZone) -> None:
     )
     [landed] = zone.write_quarantine("acme", "files", "orders", rows, extracted_at=EXTRACTED)
     assert landed.quarantine
-    assert landed.path == (
-        zone.root / "acme/_quarantine/files/orders/dt=2026-03-10" / f"{landed.batch_id}.parquet"
-    )
-    assert zone.quarantine_files("acme") == [landed.path]
+    assert landed.key == f"acme/_quarantine/files/orders/dt=2026-03-10/{landed.batch_id}.parquet"
+    assert zone.quarantine_files("acme") == [landed.key]
     table = zone.read_quarantine("acme")
     assert table.schema == QUARANTINE_SCHEMA
     [row] = table.to_pylist()

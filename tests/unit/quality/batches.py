@@ -107,4 +107,4 @@ def land(
     landed = zone.write_batch(
         TENANT, SOURCE, entity, table, cursor="test", extracted_at=extracted_at
     )
-    return [f.path for f in landed]
+    return [zone.storage.path(f.key) for f in landed]
