@@ -74,6 +74,8 @@ def bench_size(label: str, requests: int, workdir: Path, compare_pandas: bool) -
         ("simulate", ["simulate", w, str(requests)]),
         ("land (file import)", ["land", w]),
         ("load raw", ["load_raw", w]),
+        ("HMAC addresses, DuckDB SQL", ["pseudonymise_sql", w]),
+        ("HMAC addresses, Python hmac", ["pseudonymise_python", w]),
         ("dbt seed", ["dbt", w, "seed"]),
         ("dbt staging", ["dbt", w, "path:models/staging"]),
         ("dbt intermediate", ["dbt", w, "path:models/intermediate", "int_conversion_paths"]),
@@ -145,6 +147,14 @@ def summary(results: list[StageResult]) -> str:
                 f"{pd_stage.peak_mb:,.0f} MB) -> pandas / dbt = {pd_s / max(dbt_s, 1e-9):.2f}x"
             )
         lines.append(line)
+        sql, py = by["HMAC addresses, DuckDB SQL"], by["HMAC addresses, Python hmac"]
+        sql_s, py_s = sql.inner_seconds or 0.0, py.inner_seconds or 0.0
+        lines.append(
+            f"         keyed HMAC of {sql.rows:,} addresses: DuckDB SQL {sql_s:.2f} s "
+            f"({sql.rows / max(sql_s, 1e-9):,.0f}/s), Python hmac {py_s:.2f} s "
+            f"-> Python / SQL = {py_s / max(sql_s, 1e-9):.2f}x (staging hashes distinct "
+            "addresses only)"
+        )
         pipeline = [r for r in results if r.size == size and r.stage not in _YARDSTICKS]
         total = sum(r.seconds for r in pipeline)
         peak = max(r.peak_mb for r in pipeline)
@@ -155,7 +165,12 @@ def summary(results: list[StageResult]) -> str:
     return "\n".join(lines)
 
 
-_YARDSTICKS = ("handwritten DuckDB attribution", "pandas attribution")
+_YARDSTICKS = (
+    "handwritten DuckDB attribution",
+    "pandas attribution",
+    "HMAC addresses, DuckDB SQL",
+    "HMAC addresses, Python hmac",
+)
 
 
 if __name__ == "__main__":

@@ -124,7 +124,7 @@ def pandas_attribution(workdir: Path) -> dict:
 
     with duckdb.connect(str(workdir / "home" / "warehouse.duckdb"), read_only=True) as conn:
         touchpoints = conn.execute(
-            "select tenant_id, touchpoint_id, household_id, touch_ts, campaign_id "
+            "select tenant_id, touchpoint_id, household_id, touch_ts, placement_id, campaign_id "
             "from intermediate.int_touchpoints"
         ).fetch_df()
         conversions = conn.execute(
@@ -154,6 +154,51 @@ def handwritten_duckdb(workdir: Path) -> dict:
     return {"rows": int(rows), "inner_seconds": inner}
 
 
+# macros/pseudonymise.sql's DuckDB body, on the raw addresses, with the session's pads.
+_HMAC_SQL = (
+    "sha256(cast(getvariable('earshot_hmac_opad') as blob)"
+    " || unhex(sha256(cast(getvariable('earshot_hmac_ipad') as blob) || encode(ip))))"
+)
+
+
+def pseudonymise_sql(workdir: Path) -> dict:
+    """Keyed HMAC of every request's address in DuckDB SQL, as staging computes it."""
+    import duckdb
+
+    from warehouse.pseudonymisation import hmac_pads
+
+    ipad, opad = hmac_pads(BENCH_KEY)
+    with duckdb.connect(str(workdir / "home" / "warehouse.duckdb"), read_only=True) as conn:
+        conn.execute("set variable earshot_hmac_ipad = ?", [ipad])
+        conn.execute("set variable earshot_hmac_opad = ?", [opad])
+        start = time.perf_counter()
+        # Every row's key is computed once and kept (as the Python loop below keeps its list).
+        rows, distinct = conn.execute(
+            "select count(network_key), count(distinct network_key) from"
+            f" (select {_HMAC_SQL} as network_key from raw.download_requests)"
+        ).fetchone()
+        inner = time.perf_counter() - start
+    return {"rows": int(rows), "inner_seconds": inner, "distinct": int(distinct)}
+
+
+def pseudonymise_python(workdir: Path) -> dict:
+    """The straightforward alternative: Python's hmac over the same addresses, row by row."""
+    import hashlib
+    import hmac
+
+    import duckdb
+
+    with duckdb.connect(str(workdir / "home" / "warehouse.duckdb"), read_only=True) as conn:
+        addresses = conn.execute("select ip from raw.download_requests").to_arrow_table()
+    start = time.perf_counter()
+    keys = [
+        hmac.new(BENCH_KEY, ip.encode(), hashlib.sha256).hexdigest()
+        for ip in addresses.column("ip").to_pylist()
+        if ip is not None
+    ]
+    return {"rows": len(keys), "inner_seconds": time.perf_counter() - start}
+
+
 def main(argv: list[str]) -> None:
     stage, workdir = argv[0], Path(argv[1])
     os.environ.update(_env(workdir))
@@ -169,6 +214,10 @@ def main(argv: list[str]) -> None:
         result = pandas_attribution(workdir)
     elif stage == "handwritten_duckdb":
         result = handwritten_duckdb(workdir)
+    elif stage == "pseudonymise_sql":
+        result = pseudonymise_sql(workdir)
+    elif stage == "pseudonymise_python":
+        result = pseudonymise_python(workdir)
     else:
         raise SystemExit(f"unknown stage {stage}")
     # Peak RSS of this process and of any it waited for (dbt runs as a child process).

@@ -208,18 +208,23 @@ class SubjectReport:
         return sum(self.counts.values())
 
     def format(self) -> str:
-        lines = [
-            f"tenant {self.tenant_id}: data held about the household (network) of the address",
-            _MATCHING_NOTE[self.ip_version],
-            f"network_key:  {self.network_key}",
-            f"household_id: {self.household_id}",
-            "",
-        ]
+        lines = _header(self, "data held about")
         lines += _count_lines(self.counts)
         lines.append(f"total: {self.total} rows in {self.files} landed file(s) and the warehouse")
         if self.on_erasure_list:
             lines.append("this network is on the tenant's erasure list: imports drop its rows")
         return "\n".join(lines)
+
+
+def _header(report: SubjectReport | ErasureReport, verb: str) -> list[str]:
+    """The first lines of both reports: whose household, how it was matched, its pseudonyms."""
+    return [
+        f"tenant {report.tenant_id}: {verb} the household (network) of the address",
+        _MATCHING_NOTE[report.ip_version],
+        f"network_key:  {report.network_key}",
+        f"household_id: {report.household_id}",
+        "",
+    ]
 
 
 @dataclass(frozen=True)
@@ -261,13 +266,7 @@ class ErasureReport:
         return self.total == 0
 
     def format(self) -> str:
-        lines = [
-            f"tenant {self.tenant_id}: erased the household (network) of the address",
-            _MATCHING_NOTE[self.ip_version],
-            f"network_key:  {self.network_key}",
-            f"household_id: {self.household_id}",
-            "",
-        ]
+        lines = _header(self, "erased")
         if self.found_nothing:
             lines.append("nothing held about this network: nothing to erase (already erased?)")
         else:

@@ -28,20 +28,18 @@ import base64
 import binascii
 import functools
 import os
-import re
 import secrets
 import stat
 import uuid
 from pathlib import Path
 from typing import Any
 
-from warehouse.settings import paths, validate_tenant_id
+from warehouse.settings import paths, validate_name, validate_tenant_id
 
 BACKEND_VARIABLE = "EARSHOT_SECRETS_BACKEND"
 BACKENDS = ("env", "aws", "local")
 AWS_PREFIX_VARIABLE = "EARSHOT_SECRETS_PREFIX"
 DEFAULT_AWS_PREFIX = "earshot"
-NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]{1,62}$")
 MIN_SECRET_BYTES = 16
 GENERATED_SECRET_BYTES = 32
 
@@ -66,12 +64,7 @@ class SecretStoreError(RuntimeError):
 
 
 def validate_secret_name(name: str) -> str:
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
-        raise ValueError(
-            f"invalid secret name {name!r}: use 2-63 characters, lower-case letters, digits and "
-            "underscores, starting with a letter"
-        )
-    return name
+    return validate_name(name, "secret name")
 
 
 def secrets_backend() -> str:

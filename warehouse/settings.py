@@ -18,14 +18,20 @@ class InvalidTenantId(ValueError):
     """A tenant id that could not safely be used in a path, schema or role name."""
 
 
+def validate_name(value: str, what: str, error: type[ValueError] = ValueError) -> str:
+    """``value`` when it is 2-63 lower-case letters, digits and underscores, starting with a
+    letter (safe in paths, SQL identifiers, role names); ``error`` naming ``what`` otherwise."""
+    if not isinstance(value, str) or not TENANT_ID_PATTERN.fullmatch(value):
+        raise error(
+            f"invalid {what} {value!r}: use 2-63 characters, lower-case letters, digits and "
+            "underscores, starting with a letter"
+        )
+    return value
+
+
 def validate_tenant_id(tenant_id: str) -> str:
     """Return the tenant id when it is safe to use in paths, SQL identifiers and role names."""
-    if not isinstance(tenant_id, str) or not TENANT_ID_PATTERN.fullmatch(tenant_id):
-        raise InvalidTenantId(
-            f"invalid tenant id {tenant_id!r}: use 2-63 characters, lower-case letters, digits "
-            "and underscores, starting with a letter"
-        )
-    return tenant_id
+    return validate_name(tenant_id, "tenant id", InvalidTenantId)
 
 
 @dataclass(frozen=True)

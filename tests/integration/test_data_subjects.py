@@ -24,7 +24,6 @@ import pytest
 import yaml
 
 from tests.conftest import ROOT, run_earshot
-from tests.support.warehouses import open_warehouse
 from warehouse import audit
 from warehouse.connection import DuckDBWarehouse, Warehouse
 from warehouse.data_subjects import (
@@ -82,6 +81,9 @@ MALFORMED = [
     "not an address",
     "198.51.100.9\n",
 ]
+
+# Who the audit log says acted, in this module's tests.
+ACTOR = "dpo_tester"
 
 
 # -- the network of an address -----------------------------------------------------------------
@@ -247,18 +249,6 @@ def _landed_rows(zone: LandingZone, tenant: str) -> dict[str, int]:
         "orders": zone.read(tenant, "files", "orders").num_rows,
         "quarantine": zone.read_quarantine(tenant).num_rows,
     }
-
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def wh(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Warehouse]:
-    monkeypatch.setenv("EARSHOT_ACTOR", "dpo_tester")
-    conn = open_warehouse(request, tmp_path, "earshot_subjects")
-    try:
-        yield conn
-    finally:
-        conn.close()
 
 
 def test_household_id_is_the_engines_md5(wh: Warehouse):

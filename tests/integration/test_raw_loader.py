@@ -3,7 +3,6 @@ warehouses."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
@@ -11,8 +10,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tests.support.postgres_server import PostgresServer, fresh_database
-from warehouse.connection import DuckDBWarehouse, PostgresWarehouse, Warehouse
+from warehouse.connection import Warehouse
 from warehouse.entities import landed_schema
 from warehouse.landing_storage import LocalFolderStorage
 from warehouse.raw_loader import load_entity
@@ -39,29 +37,16 @@ def _landed(*paths: Path) -> tuple[LocalFolderStorage, list[str]]:
     return LocalFolderStorage(root), [p.relative_to(root).as_posix() for p in paths]
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
-def warehouse(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Warehouse]:
-    if request.param == "duckdb":
-        wh = DuckDBWarehouse(tmp_path / "w.duckdb")
-        yield wh
-        wh.close()
-        return
-    server: PostgresServer = request.getfixturevalue("pg_server")
-    pg = PostgresWarehouse(fresh_database(server, "raw_loader_test"))
-    yield pg
-    pg.close()
-
-
-def test_reload_replaces_only_that_tenant(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_reload_replaces_only_that_tenant(wh: Warehouse, tmp_path: Path) -> None:
     a = _orders(tmp_path / "tenant_a" / "a.parquet", "tenant_a", ["1", "2"], ["", None])
     b = _orders(tmp_path / "tenant_b" / "b.parquet", "tenant_b", ["9"], ["https://example.com"])
-    assert load_entity(warehouse, "tenant_a", "orders", *_landed(a)).rows == 2
-    assert load_entity(warehouse, "tenant_b", "orders", *_landed(b)).rows == 1
+    assert load_entity(wh, "tenant_a", "orders", *_landed(a)).rows == 2
+    assert load_entity(wh, "tenant_b", "orders", *_landed(b)).rows == 1
     # Loading again replaces, never duplicates.
-    assert load_entity(warehouse, "tenant_a", "orders", *_landed(a)).rows == 2
+    assert load_entity(wh, "tenant_a", "orders", *_landed(a)).rows == 2
     a2 = _orders(tmp_path / "tenant_a" / "a2.parquet", "tenant_a", ["3"], ["x"])
-    assert load_entity(warehouse, "tenant_a", "orders", *_landed(a, a2)).rows == 3
-    rows = warehouse.fetch(
+    assert load_entity(wh, "tenant_a", "orders", *_landed(a, a2)).rows == 3
+    rows = wh.fetch(
         "select _tenant_id, order_id, referrer, ts from raw.orders order by _tenant_id, order_id"
     )
     assert [(r[0], r[1]) for r in rows] == [
@@ -75,17 +60,17 @@ def test_reload_replaces_only_that_tenant(warehouse: Warehouse, tmp_path: Path) 
     assert rows[0][3] == datetime(2026, 11, 1, 12, 0, 0, 123456)
 
 
-def test_failed_load_keeps_previous_rows(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_failed_load_keeps_previous_rows(wh: Warehouse, tmp_path: Path) -> None:
     a = _orders(tmp_path / "tenant_a" / "a.parquet", "tenant_a", ["1", "2"], [None, None])
-    load_entity(warehouse, "tenant_a", "orders", *_landed(a))
+    load_entity(wh, "tenant_a", "orders", *_landed(a))
     broken = tmp_path / "tenant_a" / "broken.parquet"
     broken.write_bytes(b"not parquet")
     with pytest.raises(Exception):  # noqa: B017 - each engine raises its own error type
-        load_entity(warehouse, "tenant_a", "orders", *_landed(a, broken))
-    assert warehouse.fetch("select count(*) from raw.orders")[0][0] == 2
+        load_entity(wh, "tenant_a", "orders", *_landed(a, broken))
+    assert wh.fetch("select count(*) from raw.orders")[0][0] == 2
 
 
-def test_a_tenant_cannot_load_another_tenants_files(warehouse: Warehouse, tmp_path: Path) -> None:
+def test_a_tenant_cannot_load_another_tenants_files(wh: Warehouse, tmp_path: Path) -> None:
     b = _orders(tmp_path / "tenant_b" / "b.parquet", "tenant_b", ["9"], [None])
     with pytest.raises(ValueError, match="into tenant tenant_a's rows"):
-        load_entity(warehouse, "tenant_a", "orders", *_landed(b))
+        load_entity(wh, "tenant_a", "orders", *_landed(b))

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import run_earshot
-from tests.support.warehouses import cli_env, open_warehouse
+from tests.support.warehouses import cli_env
 from warehouse import audit
 from warehouse.connection import DuckDBWarehouse, Warehouse, connect
 from warehouse.settings import InvalidTenantId
@@ -23,17 +22,8 @@ from warehouse.tenants import (
     update_tenant,
 )
 
-
-@pytest.fixture(params=["duckdb", "postgres"])
-def wh(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[Warehouse]:
-    monkeypatch.setenv("EARSHOT_ACTOR", "ops_tester")
-    conn = open_warehouse(request, tmp_path, "earshot_tenants")
-    try:
-        yield conn
-    finally:
-        conn.close()
+# Who the audit log says acted, in this module's tests.
+ACTOR = "ops_tester"
 
 
 def test_tenant_lifecycle_is_stored_and_audited(wh: Warehouse):
