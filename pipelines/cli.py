@@ -19,26 +19,16 @@ def _tenant(value: str) -> str:
 
 def cmd_ingest_files(args: argparse.Namespace) -> int:
     from connectors.files import import_directory
+    from pipelines.cli_landing import quota_checked_zone
     from pipelines.instance import instance, register_tenant
-    from warehouse.landing import configured_zone
-    from warehouse.quotas import UNLIMITED, enforce_quotas, read_limits
 
     directory = Path(args.directory)
     if not directory.is_dir():
         print(f"error: {directory} is not a folder", file=sys.stderr)
         return 2
-    try:
-        # A short read-only connection, closed before landing starts (DuckDB: one writer).
-        limits = read_limits(args.tenant) or UNLIMITED
-    except Exception as exc:  # the warehouse is busy or unreachable: land nothing unchecked
-        print(
-            f"error: cannot read the quotas of tenant {args.tenant} from the warehouse "
-            f"({type(exc).__name__}: {exc}); nothing was landed. Try again when no other "
-            "earshot process is writing the warehouse.",
-            file=sys.stderr,
-        )
+    zone = quota_checked_zone(args.tenant)
+    if zone is None:
         return 2
-    zone = enforce_quotas(configured_zone(), limits)
     report = import_directory(args.tenant, directory, zone)
     register_tenant(instance(), args.tenant)
     print(report.format())
@@ -132,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     files.add_argument("--tenant", required=True, type=_tenant)
     files.add_argument("directory", help="folder holding <entity>.csv|.parquet files")
     files.set_defaults(func=cmd_ingest_files)
+    from pipelines.cli_logs import register_log_commands
+
+    register_log_commands(ingest_sub)
 
     run = sub.add_parser("run", help="materialize every stage for one tenant through Dagster")
     run.add_argument("--tenant", required=True, type=_tenant)

@@ -63,14 +63,13 @@ def _carry_validation(tenant_id: str, files: list[RewrittenFile]) -> None:
     that held for the file's original rows. The rows left are a subset of rows that passed, so a
     file that was validated before stays validated; a file not yet validated stays pending.
     """
-    from pipelines.assets.ingest import SOURCE
     from pipelines.checks.landing import _ledger_path, _read_ledger, _write_ledger
 
     by_entity: dict[str, list[RewrittenFile]] = {}
     for file in files:
         # Places of landed rows are landing/<source>/<entity>; quarantine files have no suite.
         parts = file.place.split("/")
-        if len(parts) == 3 and parts[1] == SOURCE:
+        if len(parts) == 3 and not parts[1].startswith("_"):
             by_entity.setdefault(parts[2], []).append(file)
     for entity, rewritten in by_entity.items():
         path = _ledger_path(tenant_id, entity)

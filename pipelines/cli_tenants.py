@@ -29,6 +29,11 @@ _SETTING_OPTIONS: dict[str, tuple[str, type, str]] = {
         float,
         "position-based credit of the last touch, in [0, 1]; first + last <= 1",
     ),
+    "--download-window": (
+        "download_window",
+        str,
+        "IAB counting window: calendar_day, rolling_24h_first or rolling_24h_last",
+    ),
     "--max-download-requests-per-month": (
         "max_download_requests_per_month",
         int,

@@ -554,6 +554,16 @@ class LandingZone:
         validate_entity(entity)
         return self.storage.list_files(f"{tenant_id}/{source}/{entity}", suffix=".parquet")
 
+    def entity_files(self, tenant_id: str, entity: str) -> list[str]:
+        """Keys of every landed file of ``entity`` for ``tenant_id``, from every source
+        (file exports, each log format, connectors), sorted by source, date and batch."""
+        return [
+            key
+            for source, landed_entity in self.entities(tenant_id)
+            if landed_entity == entity
+            for key in self.files(tenant_id, source, entity)
+        ]
+
     def entities(self, tenant_id: str) -> list[tuple[str, str]]:
         """``(source, entity)`` pairs with at least one landed file for ``tenant_id``."""
         validate_tenant_id(tenant_id)

@@ -25,6 +25,9 @@ DEFAULT_LOOKBACK_DAYS = 30
 DEFAULT_HALF_LIFE_DAYS = 7.0
 DEFAULT_POSITION_FIRST_WEIGHT = 0.4
 DEFAULT_POSITION_LAST_WEIGHT = 0.4
+# IAB download counting windows (docs/user/counting.md); dbt_project.yml's default is the first.
+DOWNLOAD_WINDOWS = ("calendar_day", "rolling_24h_first", "rolling_24h_last")
+DEFAULT_DOWNLOAD_WINDOW = DOWNLOAD_WINDOWS[0]
 
 # Settings a caller may change with update_tenant (identity and timestamps are not).
 UPDATABLE = (
@@ -35,6 +38,7 @@ UPDATABLE = (
     "half_life_days",
     "position_first_weight",
     "position_last_weight",
+    "download_window",
     "max_download_requests_per_month",
     "max_landed_bytes",
     "connector_config_refs",
@@ -55,6 +59,7 @@ class Tenant:
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS
     position_first_weight: float = DEFAULT_POSITION_FIRST_WEIGHT
     position_last_weight: float = DEFAULT_POSITION_LAST_WEIGHT
+    download_window: str = DEFAULT_DOWNLOAD_WINDOW
     max_download_requests_per_month: int | None = None
     max_landed_bytes: int | None = None
     connector_config_refs: dict[str, str] = field(default_factory=dict)
@@ -62,12 +67,13 @@ class Tenant:
     updated_at: datetime | None = None
 
     def dbt_vars(self) -> dict[str, object]:
-        """The attribution settings as the dbt vars of dbt_project.yml name them."""
+        """The attribution and counting settings as the dbt vars of dbt_project.yml name them."""
         return {
             "lookback_days": self.lookback_days,
             "time_decay_half_life_days": self.half_life_days,
             "position_first_weight": self.position_first_weight,
             "position_last_weight": self.position_last_weight,
+            "download_window": self.download_window,
         }
 
 
@@ -87,6 +93,7 @@ def ensure_tenants_table(wh: Warehouse) -> None:
         " half_life_days double precision not null,"
         " position_first_weight double precision not null,"
         " position_last_weight double precision not null,"
+        f" download_window text not null default '{DEFAULT_DOWNLOAD_WINDOW}',"
         " max_download_requests_per_month bigint,"
         " max_landed_bytes bigint,"
         " connector_config_refs text not null,"
@@ -94,6 +101,18 @@ def ensure_tenants_table(wh: Warehouse) -> None:
         " updated_at timestamp not null"
         ")"
     )
+    # Tables created before a setting existed get its column, holding the default (which is what
+    # those tenants' runs used).
+    # (Without `not null`: DuckDB cannot add a NOT NULL column with IF NOT EXISTS; every write
+    # goes through validate_settings, which refuses an empty value.)
+    for column, default in _ADDED_COLUMNS.items():
+        wh.execute(
+            f"alter table {TABLE} add column if not exists {column} text default '{default}'"
+        )
+
+
+# Settings added after the table's first release, with the value older tenants' runs used.
+_ADDED_COLUMNS = {"download_window": DEFAULT_DOWNLOAD_WINDOW}
 
 
 def validate_settings(tenant: Tenant) -> Tenant:
@@ -118,6 +137,11 @@ def validate_settings(tenant: Tenant) -> Tenant:
         problems.append(
             "position_first_weight + position_last_weight must be <= 1, not "
             f"{tenant.position_first_weight} + {tenant.position_last_weight}"
+        )
+    if tenant.download_window not in DOWNLOAD_WINDOWS:
+        problems.append(
+            f"download_window must be one of {', '.join(DOWNLOAD_WINDOWS)}, "
+            f"not {tenant.download_window!r}"
         )
     for name in ("max_download_requests_per_month", "max_landed_bytes"):
         value = getattr(tenant, name)
@@ -176,7 +200,7 @@ def list_tenants(wh: Warehouse) -> list[Tenant]:
     """Every tenant, ordered by id."""
     if not tenants_table_exists(wh):
         return []
-    rows = wh.fetch(f"select {', '.join(_COLUMNS)} from {TABLE} order by tenant_id")
+    rows = wh.fetch(f"select {_select_list(wh)} from {TABLE} order by tenant_id")
     return [_from_row(r) for r in rows]
 
 
@@ -186,6 +210,7 @@ def update_tenant(wh: Warehouse, tenant_id: str, **changes: Any) -> Tenant:
     if unknown:
         raise TenantError(f"tenant {tenant_id}: cannot update {', '.join(unknown)}")
     with wh.transaction():
+        ensure_tenants_table(wh)  # adds columns of settings newer than the table
         before = require_tenant(wh, tenant_id)
         after = Tenant(**{**asdict(before), **changes, "updated_at": _now()})
         validate_settings(after)
@@ -262,8 +287,25 @@ def tenants_table_exists(wh: Warehouse) -> bool:
 
 
 def _row(wh: Warehouse, tenant_id: str) -> Tenant | None:
-    rows = wh.fetch(f"select {', '.join(_COLUMNS)} from {TABLE} where tenant_id = ?", [tenant_id])
+    rows = wh.fetch(f"select {_select_list(wh)} from {TABLE} where tenant_id = ?", [tenant_id])
     return _from_row(rows[0]) if rows else None
+
+
+def _select_list(wh: Warehouse) -> str:
+    """The table's columns in Tenant order; a column added by a later release and not yet in
+    this table (read-only readers cannot add it) reads as its default."""
+    present = {
+        row[0]
+        for row in wh.fetch(
+            "select column_name from information_schema.columns"
+            " where table_schema = ? and table_name = ?",
+            [META_SCHEMA, "tenants"],
+        )
+    }
+    return ", ".join(
+        c if c in present or c not in _ADDED_COLUMNS else f"'{_ADDED_COLUMNS[c]}' as {c}"
+        for c in _COLUMNS
+    )
 
 
 def _to_row(tenant: Tenant) -> dict[str, Any]:

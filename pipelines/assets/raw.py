@@ -2,7 +2,7 @@
 
 import dagster as dg
 
-from pipelines.assets.ingest import SOURCE, landing_key
+from pipelines.assets.ingest import landing_key
 from pipelines.partitions import tenant_partitions
 from pipelines.pools import WAREHOUSE_POOL
 from pipelines.resources import LandingResource, WarehouseResource
@@ -53,7 +53,8 @@ def raw_tables(
                 )
             else:
                 entity = key.path[-1]
-                keys = zone.files(tenant_id, SOURCE, entity)
+                # Every source of the entity: file exports, logs, connectors.
+                keys = zone.entity_files(tenant_id, entity)
                 result = load_entity(wh, tenant_id, entity, zone.storage, keys)
             context.log.info(f"{result.table}: {result.rows} rows for {tenant_id}")
             yield dg.MaterializeResult(

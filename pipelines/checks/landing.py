@@ -50,10 +50,15 @@ def _make_check(entity: str) -> dg.AssetChecksDefinition:
         from pipelines.quality import validate_landed_batches
 
         tenant_id = context.partition_key
-        storage = landing.zone(tenant_scope=tenant_id).storage
+        zone = landing.zone(tenant_scope=tenant_id)
+        storage = zone.storage
         # A batch's key is its content hash; the size tells a batch re-landed with new lineage
-        # columns (a later extraction time) from the one validated before.
-        sizes = storage.sizes(f"{tenant_id}/{SOURCE}/{entity}")
+        # columns (a later extraction time) from the one validated before. Every source of the
+        # entity (file exports, logs) is checked: raw loads them all.
+        sizes: dict[str, int] = {}
+        for source, landed_entity in zone.entities(tenant_id):
+            if landed_entity == entity:
+                sizes.update(storage.sizes(f"{tenant_id}/{source}/{entity}"))
         files = [key for key in sorted(sizes) if key.endswith(".parquet")]
         fingerprints = {key: str(sizes[key]) for key in files}
         ledger_file = _ledger_path(tenant_id, entity)
@@ -68,7 +73,7 @@ def _make_check(entity: str) -> dg.AssetChecksDefinition:
         meta = {
             "batches_checked": len(pending),
             "batches_total": len(files),
-            "table": f"landing {tenant_id}/{SOURCE}/{entity}",
+            "table": f"landing {tenant_id}/*/{entity}",
         }
         if outcome.success:
             ledger.update({key: fingerprints[key] for key in pending})

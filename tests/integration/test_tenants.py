@@ -84,6 +84,7 @@ def test_tenant_lifecycle_is_stored_and_audited(wh: Warehouse):
         ),
         ({"name": " "}, "name must not be empty"),
         ({"max_landed_bytes": -5}, "max_landed_bytes must be a whole number"),
+        ({"download_window": "weekly"}, "download_window must be one of calendar_day, "),
     ],
 )
 def test_invalid_settings_are_refused_with_the_reason(tmp_path: Path, settings: dict, message: str):
@@ -140,6 +141,7 @@ def test_tenant_vars_reads_settings_and_tolerates_a_missing_warehouse(
                 half_life_days=2.5,
                 position_first_weight=0.3,
                 position_last_weight=0.5,
+                download_window="rolling_24h_last",
             ),
         )
     assert tenant_vars("acme") == {
@@ -148,6 +150,7 @@ def test_tenant_vars_reads_settings_and_tolerates_a_missing_warehouse(
         "time_decay_half_life_days": 2.5,
         "position_first_weight": 0.3,
         "position_last_weight": 0.5,
+        "download_window": "rolling_24h_last",
     }
     assert tenant_vars("globex") == {"tenant_id": "globex"}
 
@@ -274,3 +277,18 @@ def test_cli_settings_reach_the_credits_and_delete_offboards(tmp_path: Path):
     ]
     assert "no tenants yet" in run_earshot(env, "tenant", "list").stdout
     assert not _has_partition(home, tenant)
+
+
+def test_a_tenants_table_from_before_a_setting_gets_it_with_its_default(tmp_path: Path):
+    """Tables created by an earlier release lack later columns: reads see the default (also on
+    a read-only connection) and the next write adds the column."""
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    try:
+        create_tenant(wh, Tenant(tenant_id="acme", name="Acme"))
+        wh.execute("alter table earshot_meta.tenants drop column download_window")
+        assert get_tenant(wh, "acme").download_window == "calendar_day"
+        update_tenant(wh, "acme", download_window="rolling_24h_first")
+        assert get_tenant(wh, "acme").download_window == "rolling_24h_first"
+        assert [t.download_window for t in list_tenants(wh)] == ["rolling_24h_first"]
+    finally:
+        wh.close()

@@ -1,14 +1,28 @@
-{#- IAB-valid downloads, first cut (IAB Podcast Measurement Technical Guidelines): requests
-    that cannot deliver audio or come from self-declared bots are dropped, then every request of
-    one listener (network + user agent) for one episode on one UTC calendar day is one download.
-    Not yet applied (the counting issue): the one-minute byte threshold for 206s, data-centre and
-    high-volume IP filters, Apple Watch duplicates. -#}
+{#- IAB-valid downloads (IAB Podcast Measurement Technical Guidelines v2.2, docs/user/counting.md).
 
-with
+    1. The requests that may count (int_download_requests_classified, exclusion_reason null).
+    2. Each listener (network + user agent; IPv6 networks are /64s) and episode is split into
+       counting windows, per var('download_window'):
+         calendar_day       one window per UTC calendar day;
+         rolling_24h_first  a window opens at a request and covers [t, t + 24 h); the first
+                            request at or after its end opens the next one;
+         rolling_24h_last   a window lasts while requests keep coming less than 24 h after the
+                            previous one; a gap of 24 h or more opens a new one.
+       Every window is half-open: a request exactly 24 h later (or at 00:00:00 the next day)
+       starts a new download.
+    3. A window's bytes (200 and 206 alike: partial requests reassembled by sum) must reach the
+       episode's threshold: ID3 + one minute of audio (capped at the file), the whole file when
+       the bitrate is unknown; when the file size is unknown too, a 200 response counts.
+    Windows are formed over the valid requests before the threshold is applied: a window that
+    stays below the threshold is not a download and does not merge into the next one. -#}
 
-requests as (
+{%- set window = download_window() %}
 
-    select * from {{ ref('stg_files__download_requests') }}
+with {% if window == 'rolling_24h_first' %}recursive{% endif %}
+
+classified as (
+
+    select * from {{ ref('int_download_requests_classified') }}
     where {{ tenant_filter('tenant_id') }}
 
 ),
@@ -23,86 +37,324 @@ episodes as (
 valid_requests as (
 
     select
-        *,
-        cast(requested_at as date) as download_date
+        tenant_id,
+        request_id,
+        network_key,
+        user_agent,
+        episode_id,
+        ip_version,
+        ip_class,
+        http_status,
+        bytes_sent,
+        requested_at,
+        request_date
 
-    from requests
-    where
-        -- a listener is a network + user agent: a request without a usable address has none
-        network_key is not null
-        -- HEAD delivers no audio; 304 and errors deliver none either
-        and http_method <> 'HEAD'
-        and http_status in (200, 206)
-        -- players probe with a 2-byte range before streaming
-        and coalesce(replace(lower(range_header), ' ', ''), '') <> 'bytes=0-1'
-        and not {{ regex_matches(
-            "coalesce(user_agent, '')", var('bot_user_agent_pattern'), case_insensitive=true
-        ) }}
+    from classified
+    where exclusion_reason is null
 
 ),
 
-requests_with_files as (
+{% if window == 'calendar_day' %}
+
+windowed as (
 
     select
-        valid_requests.*,
-        episodes.file_bytes
+        *,
+        request_date as window_key
 
     from valid_requests
-    left join episodes
-        on valid_requests.tenant_id = episodes.tenant_id
-        and valid_requests.episode_id = episodes.episode_id
 
 ),
 
-downloads as (
+{% elif window == 'rolling_24h_last' %}
+
+with_previous as (
+
+    select
+        *,
+        lag(requested_at) over (
+            partition by tenant_id, network_key, user_agent, episode_id
+            order by requested_at, request_id
+        ) as previous_requested_at
+
+    from valid_requests
+
+),
+
+windowed as (
+
+    select
+        *,
+        -- a new window when there is no previous request or the gap is 24 h or more
+        sum(
+            case
+                when previous_requested_at is null then 1
+                when {{ epoch_seconds_between('previous_requested_at', 'requested_at') }}
+                    >= 86400.0 then 1
+                else 0
+            end
+        ) over (
+            partition by tenant_id, network_key, user_agent, episode_id
+            order by requested_at, request_id
+            rows between unbounded preceding and current row
+        ) as window_key
+
+    from with_previous
+
+),
+
+{% else %}
+
+numbered as (
+
+    select
+        *,
+        row_number() over (
+            partition by tenant_id, network_key, user_agent, episode_id
+            order by requested_at, request_id
+        ) as request_number
+
+    from valid_requests
+
+),
+
+-- Only a listener-episode whose requests span 24 h or more can have a second window; the
+-- rest (nearly all) have one window and skip the iteration below.
+long_groups as (
+
+    select
+        tenant_id,
+        network_key,
+        user_agent,
+        episode_id
+
+    from valid_requests
+    group by tenant_id, network_key, user_agent, episode_id
+    having {{ epoch_seconds_between('min(requested_at)', 'max(requested_at)') }} >= 86400.0
+
+),
+
+long_requests as (
+
+    select numbered.*
+    from numbered
+    inner join long_groups
+        on numbered.tenant_id = long_groups.tenant_id
+        and numbered.network_key = long_groups.network_key
+        and numbered.user_agent = long_groups.user_agent
+        and numbered.episode_id = long_groups.episode_id
+
+),
+
+-- For every request r, the first request at or after r + 24 h (the one that would open the
+-- next window if r opened one): the requests and their 24 h marks in one time order, marks
+-- before requests at the same instant, and the smallest request number from each mark on.
+marks_and_requests as (
 
     select
         tenant_id,
         network_key,
         user_agent,
         episode_id,
-        download_date,
+        {{ dbt.dateadd('hour', 24, 'requested_at') }} as event_at,
+        0 as is_request,
+        request_number
+
+    from long_requests
+
+    union all
+
+    select
+        tenant_id,
+        network_key,
+        user_agent,
+        episode_id,
+        requested_at as event_at,
+        1 as is_request,
+        request_number
+
+    from long_requests
+
+),
+
+next_window as (
+
+    select
+        tenant_id,
+        network_key,
+        user_agent,
+        episode_id,
+        request_number,
+        is_request,
+        min(case when is_request = 1 then request_number end) over (
+            partition by tenant_id, network_key, user_agent, episode_id
+            order by event_at, is_request, request_number
+            rows between current row and unbounded following
+        ) as next_start_number
+
+    from marks_and_requests
+
+),
+
+window_pointers as (
+
+    select
+        tenant_id,
+        network_key,
+        user_agent,
+        episode_id,
+        request_number,
+        next_start_number
+
+    from next_window
+    where is_request = 0
+
+),
+
+-- Follow the pointers from the first request: each step is one more window of a group, so
+-- the iteration ends after the largest number of windows of any listener-episode (the
+-- pointers strictly increase, so it is bounded by the group's request count).
+window_starts (tenant_id, network_key, user_agent, episode_id, request_number, next_start_number) as (
+
+    select
+        tenant_id,
+        network_key,
+        user_agent,
+        episode_id,
+        request_number,
+        next_start_number
+
+    from window_pointers
+    where request_number = 1
+
+    union all
+
+    select
+        window_pointers.tenant_id,
+        window_pointers.network_key,
+        window_pointers.user_agent,
+        window_pointers.episode_id,
+        window_pointers.request_number,
+        window_pointers.next_start_number
+
+    from window_starts
+    inner join window_pointers
+        on window_starts.tenant_id = window_pointers.tenant_id
+        and window_starts.network_key = window_pointers.network_key
+        and window_starts.user_agent = window_pointers.user_agent
+        and window_starts.episode_id = window_pointers.episode_id
+        and window_starts.next_start_number = window_pointers.request_number
+
+),
+
+windowed as (
+
+    select
+        numbered.*,
+        sum(
+            case
+                when numbered.request_number = 1 then 1
+                when window_starts.request_number is not null then 1
+                else 0
+            end
+        ) over (
+            partition by numbered.tenant_id, numbered.network_key, numbered.user_agent,
+                numbered.episode_id
+            order by numbered.request_number
+            rows between unbounded preceding and current row
+        ) as window_key
+
+    from numbered
+    left join window_starts
+        on numbered.tenant_id = window_starts.tenant_id
+        and numbered.network_key = window_starts.network_key
+        and numbered.user_agent = window_starts.user_agent
+        and numbered.episode_id = window_starts.episode_id
+        and numbered.request_number = window_starts.request_number
+
+),
+
+{% endif %}
+
+windows as (
+
+    select
+        tenant_id,
+        network_key,
+        user_agent,
+        episode_id,
+        window_key,
         min(ip_version) as ip_version,
         min(ip_class) as ip_class,
         min(requested_at) as downloaded_at,
+        max(requested_at) as last_requested_at,
         cast(sum(bytes_sent) as {{ dbt.type_bigint() }}) as bytes_delivered,
         cast(count(*) as {{ dbt.type_bigint() }}) as request_count,
-        -- A 200 that sent the whole file delivered every ad in it. A 200 can be cut short by
-        -- the client, so the bytes it sent must reach the file's size.
-        max(
-            case when http_status = 200 and bytes_sent >= file_bytes then 1 else 0 end
-        ) = 1 as has_full_response
+        max(case when http_status = 200 then 1 else 0 end) = 1 as has_200_response,
+        max(case when http_status = 200 then bytes_sent end) as max_200_bytes
 
-    from requests_with_files
-    group by tenant_id, network_key, user_agent, episode_id, download_date
+    from windowed
+    group by tenant_id, network_key, user_agent, episode_id, window_key
+
+),
+
+windows_with_threshold as (
+
+    select
+        windows.*,
+        episodes.show_id,
+        episodes.file_bytes,
+        {{ download_threshold_bytes(
+            'episodes.id3_bytes', 'episodes.bitrate_kbps', 'episodes.file_bytes'
+        ) }} as threshold_bytes
+
+    from windows
+    left join episodes
+        on windows.tenant_id = episodes.tenant_id
+        and windows.episode_id = episodes.episode_id
+
+),
+
+counted as (
+
+    select *
+    from windows_with_threshold
+    where
+        case
+            when threshold_bytes is not null
+                then cast(bytes_delivered as {{ type_double() }}) >= threshold_bytes
+            else has_200_response
+        end
 
 ),
 
 final as (
 
     select
-        downloads.tenant_id,
+        tenant_id,
         {{ hashed_id([
-            'downloads.tenant_id', 'downloads.network_key', 'downloads.user_agent',
-            'downloads.episode_id', 'downloads.download_date',
+            'tenant_id', 'network_key', 'user_agent', 'episode_id',
+            'cast(downloaded_at as date)',
         ]) }} as download_id,
-        downloads.episode_id,
-        episodes.show_id,
-        {{ household_id_for_network('downloads.network_key') }} as household_id,
-        downloads.user_agent,
-        downloads.download_date,
-        downloads.downloaded_at,
-        downloads.bytes_delivered,
-        downloads.request_count,
-        downloads.network_key,
-        downloads.ip_version,
-        downloads.ip_class,
-        downloads.has_full_response
+        episode_id,
+        show_id,
+        {{ household_id_for_network('network_key') }} as household_id,
+        user_agent,
+        cast(downloaded_at as date) as download_date,
+        downloaded_at,
+        bytes_delivered,
+        request_count,
+        network_key,
+        ip_version,
+        ip_class,
+        -- A 200 that sent the whole file delivered every ad in it. A 200 can be cut short by
+        -- the client, so the bytes it sent must reach the file's size.
+        coalesce(max_200_bytes >= file_bytes, false) as has_full_response,
+        last_requested_at,
+        threshold_bytes,
+        cast('{{ window }}' as {{ dbt.type_string() }}) as count_window
 
-    from downloads
-    left join episodes
-        on downloads.tenant_id = episodes.tenant_id
-        and downloads.episode_id = episodes.episode_id
+    from counted
 
 )
 

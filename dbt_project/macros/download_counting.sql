@@ -1,0 +1,59 @@
+{#- IAB download counting helpers (docs/user/counting.md). -#}
+
+{#- The counting window of this build, validated: var('download_window') is set per tenant
+    (calendar_day, rolling_24h_first or rolling_24h_last). An unknown value stops the build
+    rather than counting with a window nobody disclosed. -#}
+{% macro download_window() -%}
+    {%- set w = var('download_window', 'calendar_day') -%}
+    {%- if w not in ['calendar_day', 'rolling_24h_first', 'rolling_24h_last'] -%}
+        {{ exceptions.raise_compiler_error(
+            "invalid download_window var: " ~ w
+            ~ " (expected calendar_day, rolling_24h_first or rolling_24h_last)"
+        ) }}
+    {%- endif -%}
+    {{- return(w) -}}
+{%- endmacro %}
+
+{#- True when `expr` matches the regular expression held in the column or expression
+    `pattern_expr` (case-sensitive; the user_agents seed writes its patterns for that).
+    regex_matches() takes a literal pattern; this one takes a per-row pattern, which the user
+    agent classification joins against. -#}
+{% macro regex_matches_column(expr, pattern_expr) -%}
+    {{ return(adapter.dispatch('regex_matches_column', 'earshot')(expr, pattern_expr)) }}
+{%- endmacro %}
+
+{% macro default__regex_matches_column(expr, pattern_expr) -%}
+    regexp_like({{ expr }}, {{ pattern_expr }})
+{%- endmacro %}
+
+{% macro duckdb__regex_matches_column(expr, pattern_expr) -%}
+    regexp_matches({{ expr }}, {{ pattern_expr }})
+{%- endmacro %}
+
+{% macro postgres__regex_matches_column(expr, pattern_expr) -%}
+    ({{ expr }} ~ {{ pattern_expr }})
+{%- endmacro %}
+
+{% macro spark__regex_matches_column(expr, pattern_expr) -%}
+    ({{ expr }} rlike {{ pattern_expr }})
+{%- endmacro %}
+
+{#- Bytes a download must deliver (IAB threshold), in double precision on every engine:
+    the ID3 header plus one minute of audio at the episode's bitrate, never more than the file;
+    the whole file when the bitrate is unknown; null when both are unknown (then a download
+    needs a 200 response, see int_downloads). -#}
+{% macro download_threshold_bytes(id3_bytes, bitrate_kbps, file_bytes) -%}
+    case
+        when {{ bitrate_kbps }} > 0 then
+            case
+                when {{ file_bytes }} is not null
+                    and cast({{ file_bytes }} as {{ type_double() }})
+                    < cast(coalesce({{ id3_bytes }}, 0) as {{ type_double() }})
+                    + 60.0 * cast({{ bitrate_kbps }} as {{ type_double() }}) * 1000.0 / 8.0
+                    then cast({{ file_bytes }} as {{ type_double() }})
+                else cast(coalesce({{ id3_bytes }}, 0) as {{ type_double() }})
+                    + 60.0 * cast({{ bitrate_kbps }} as {{ type_double() }}) * 1000.0 / 8.0
+            end
+        when {{ file_bytes }} is not null then cast({{ file_bytes }} as {{ type_double() }})
+    end
+{%- endmacro %}
