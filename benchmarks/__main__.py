@@ -1,5 +1,6 @@
-"""`make bench`: wall time, rows per second and peak memory per stage, and ratios against a
-straightforward pandas implementation and a hand-written DuckDB query of the five models.
+"""`make bench`: wall time, rows per second and peak memory per stage, ratios against a
+straightforward pandas implementation and a hand-written DuckDB query of the five models, and
+requests per second through IAB counting against the target.
 
     make bench                              # 1M and 10M download requests
     make bench BENCH_ARGS="--with-100m"     # and 100M (about 1M orders)
@@ -17,10 +18,19 @@ import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 ATTRIBUTION = "int_conversion_paths fct_attribution_credits"
+# IAB counting: classify every request, keep the excluded ones, reassemble and window downloads.
+COUNTING = "int_download_requests_classified int_download_requests_excluded int_downloads"
+COUNTING_STAGE = "dbt counting (classify, reassemble, window)"
+# The recursive window (first touch), timed on its own so its cost is visible.
+ROLLING_WINDOW = "rolling_24h_first"
+ROLLING_STAGE = f"dbt counting, {ROLLING_WINDOW}"
+# The issue's target for counting at 100M requests.
+TARGET_REQUESTS_PER_S = 2_000_000
+TARGET_PEAK_MB = 4 * 1024
 
 
 @dataclass
@@ -33,6 +43,9 @@ class StageResult:
     # Time inside the engine (dbt models' execution time, the query, the pandas computation):
     # the fair basis for the ratios, without process start-up and dbt's parse.
     inner_seconds: float | None = None
+    # dbt stages: each model's execution time; counting: the downloads it counted.
+    models: dict[str, float] = field(default_factory=dict)
+    downloads: int | None = None
 
     @property
     def rows_per_s(self) -> float:
@@ -62,6 +75,8 @@ def run_stage(size: str, name: str, args: list[str]) -> StageResult:
         report["peak_kb"] / 1024,
         int(report["rows"]),
         report.get("inner_seconds"),
+        report.get("models", {}),
+        report.get("downloads"),
     )
 
 
@@ -78,7 +93,13 @@ def bench_size(label: str, requests: int, workdir: Path, compare_pandas: bool) -
         ("HMAC addresses, Python hmac", ["pseudonymise_python", w]),
         ("dbt seed", ["dbt", w, "seed"]),
         ("dbt staging", ["dbt", w, "path:models/staging"]),
-        ("dbt intermediate", ["dbt", w, "path:models/intermediate", "int_conversion_paths"]),
+        # The first-touch window first, so what follows is built with the default window.
+        (ROLLING_STAGE, ["dbt_window", w, ROLLING_WINDOW, COUNTING]),
+        (COUNTING_STAGE, ["dbt", w, COUNTING]),
+        (
+            "dbt intermediate (rest)",
+            ["dbt", w, "path:models/intermediate", f"int_conversion_paths {COUNTING}"],
+        ),
         ("dbt attribution", ["dbt", w, ATTRIBUTION]),
         ("dbt other marts", ["dbt", w, "path:models/marts", ATTRIBUTION]),
         ("handwritten DuckDB attribution", ["handwritten_duckdb", w]),
@@ -91,7 +112,7 @@ def bench_size(label: str, requests: int, workdir: Path, compare_pandas: bool) -
         results.append(result)
         inner = "" if result.inner_seconds is None else f" ({result.inner_seconds:.2f} s engine)"
         print(
-            f"  {label:>5} {name:<32} {result.seconds:8.1f} s {result.rows:>13,} rows "
+            f"  {label:>5} {name:<46} {result.seconds:8.1f} s {result.rows:>13,} rows "
             f"{result.rows_per_s:>13,.0f} rows/s {result.peak_mb:>8,.0f} MB{inner}",
             flush=True,
         )
@@ -155,6 +176,7 @@ def summary(results: list[StageResult]) -> str:
             f"-> Python / SQL = {py_s / max(sql_s, 1e-9):.2f}x (staging hashes distinct "
             "addresses only)"
         )
+        lines += _counting_lines(by)
         pipeline = [r for r in results if r.size == size and r.stage not in _YARDSTICKS]
         total = sum(r.seconds for r in pipeline)
         peak = max(r.peak_mb for r in pipeline)
@@ -165,7 +187,38 @@ def summary(results: list[StageResult]) -> str:
     return "\n".join(lines)
 
 
+def _counting_lines(by: dict[str, StageResult]) -> list[str]:
+    """Requests per second through IAB counting (requests in / engine seconds) and its peak."""
+    lines = []
+    default, rolling = by[COUNTING_STAGE], by[ROLLING_STAGE]
+    for label, stage in (("default window", default), (ROLLING_WINDOW, rolling)):
+        seconds = stage.inner_seconds or 0.0
+        rate = stage.rows / max(seconds, 1e-9)
+        lines.append(
+            f"         IAB counting, {label}: {stage.rows:,} requests -> {stage.downloads or 0:,} "
+            f"downloads in {seconds:.2f} s engine = {rate:,.0f} requests/s, peak "
+            f"{stage.peak_mb:,.0f} MB (target >= {TARGET_REQUESTS_PER_S:,}/s and "
+            f"< {TARGET_PEAK_MB:,} MB at 100M: {_verdict(rate, stage.peak_mb)})"
+        )
+    per_model = ", ".join(f"{name} {secs:.2f} s" for name, secs in default.models.items())
+    lines.append(f"         counting by model, default window: {per_model}")
+    base = default.models.get("int_downloads", 0.0)
+    first = rolling.models.get("int_downloads", 0.0)
+    lines.append(
+        f"         int_downloads alone: default window {base:.2f} s, {ROLLING_WINDOW} "
+        f"{first:.2f} s -> {first / max(base, 1e-9):.2f}x"
+    )
+    return lines
+
+
+def _verdict(rate: float, peak_mb: float) -> str:
+    speed = "speed met" if rate >= TARGET_REQUESTS_PER_S else "speed not met"
+    memory = "memory met" if peak_mb < TARGET_PEAK_MB else "memory not met"
+    return f"{speed}, {memory}"
+
+
 _YARDSTICKS = (
+    ROLLING_STAGE,
     "handwritten DuckDB attribution",
     "pandas attribution",
     "HMAC addresses, DuckDB SQL",

@@ -25,6 +25,7 @@ from connectors.logs.core import (
     dash_null,
     quote_for_message,
     sql_text,
+    standard_columns,
     url_decoded,
 )
 
@@ -132,16 +133,7 @@ def _sql(header: list[tuple[int, str]]) -> str:
             -- 000: the viewer closed the connection before CloudFront could respond
             when status = 0 then 'status 000 (no response)'
         end as skip,
-        ts,
-        ip,
-        user_agent,
-        method,
-        status,
-        bytes_sent,
-        range,
-        target,
-        NULL::VARCHAR as episode_id,
-        NULL::DOUBLE as seconds_downloaded
+        {standard_columns()}
     from fields
     """
 

@@ -20,6 +20,7 @@ from connectors.logs.core import (
     dash_null,
     quote_for_message,
     sql_text,
+    standard_columns,
     unescape,
 )
 
@@ -114,16 +115,7 @@ def _sql(with_range: bool) -> str:
             when method is null then 'not an HTTP request line'
             when method not in ({methods}) then 'method ' || method
         end as skip,
-        ts,
-        ip,
-        user_agent,
-        method,
-        status,
-        bytes_sent,
-        range,
-        target,
-        NULL::VARCHAR as episode_id,
-        NULL::DOUBLE as seconds_downloaded
+        {standard_columns()}
     from ranged
     """
 

@@ -84,6 +84,16 @@ class LogFormat:
         return f"logs_{self.name}"
 
 
+def standard_columns(range_expr: str = "range", target_expr: str = "target") -> str:
+    """The parsed columns every log format selects last, in PARSED_COLUMNS' order from ``ts``:
+    formats without an episode id or delivery seconds fill them with nulls."""
+    return (
+        "ts, ip, user_agent, method, status, bytes_sent, "
+        f"{range_expr} as range, {target_expr} as target, "
+        "NULL::VARCHAR as episode_id, NULL::DOUBLE as seconds_downloaded"
+    )
+
+
 def sql_text(value: str) -> str:
     """``value`` as a SQL string literal."""
     return "'" + value.replace("'", "''") + "'"

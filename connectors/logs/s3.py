@@ -24,6 +24,7 @@ from connectors.logs.core import (
     dash_null,
     quote_for_message,
     sql_text,
+    standard_columns,
     unescape,
 )
 
@@ -114,16 +115,7 @@ def _sql(header: list[tuple[int, str]]) -> str:
             when object_key is null then 'no object key for an object read'
         end as problem,
         case when method is null then 'operation ' || operation end as skip,
-        ts,
-        ip,
-        user_agent,
-        method,
-        status,
-        bytes_sent,
-        NULL::VARCHAR as range,
-        '/' || object_key as target,
-        NULL::VARCHAR as episode_id,
-        NULL::DOUBLE as seconds_downloaded
+        {standard_columns(range_expr="NULL::VARCHAR", target_expr="'/' || object_key")}
     from fields
     """
 

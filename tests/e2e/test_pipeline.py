@@ -21,6 +21,7 @@ MARTS = [
     "marts.fct_campaign_performance",
     "marts.rpt_attribution_model_comparison",
     "marts.dim_campaigns",
+    "marts.fct_episode_downloads_daily",
 ]
 
 
