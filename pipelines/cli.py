@@ -19,7 +19,7 @@ def _tenant(value: str) -> str:
 
 def cmd_ingest_files(args: argparse.Namespace) -> int:
     from connectors.files import import_directory
-    from pipelines.cli_landing import quota_checked_zone
+    from pipelines.cli_landing import finish_import, quota_checked_zone
     from pipelines.instance import instance, register_tenant
 
     directory = Path(args.directory)
@@ -31,26 +31,7 @@ def cmd_ingest_files(args: argparse.Namespace) -> int:
         return 2
     report = import_directory(args.tenant, directory, zone)
     register_tenant(instance(), args.tenant)
-    print(report.format())
-    if not report.ok:
-        print(
-            "\nSome rows or files were not landed (see above); everything else landed, and "
-            "nothing landed before was changed.",
-            file=sys.stderr,
-        )
-        if report.refused_by_quota:
-            print(
-                f"{len(report.refused_by_quota)} file(s) refused by quota: they land when "
-                f"imported again after the quota is raised (earshot tenant usage --tenant "
-                f"{args.tenant} shows the usage).",
-                file=sys.stderr,
-            )
-        return 1
-    print(
-        f"\nLanded under {zone.storage.describe(args.tenant)}. "
-        f"Next: earshot run --tenant {args.tenant}"
-    )
-    return 0
+    return finish_import(args.tenant, report, zone, "rows")
 
 
 def cmd_run(args: argparse.Namespace) -> int:

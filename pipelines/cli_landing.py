@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 from warehouse.landing import LandingZone
 
@@ -25,3 +26,30 @@ def quota_checked_zone(tenant_id: str) -> LandingZone | None:
         )
         return None
     return enforce_quotas(configured_zone(), limits)
+
+
+def finish_import(tenant_id: str, report: Any, zone: LandingZone, unit: str) -> int:
+    """Print an import's report and what to do next; the command's exit status.
+
+    ``report`` is a files or logs ImportReport (``format()``, ``ok``, ``refused_by_quota``);
+    ``unit`` names what was read ("rows", "lines").
+    """
+    print(report.format())
+    if not report.ok:
+        print(
+            f"\nSome {unit} or files were not landed (see above); everything else landed, and "
+            "nothing landed before was changed.",
+            file=sys.stderr,
+        )
+        if report.refused_by_quota:
+            print(
+                f"{len(report.refused_by_quota)} file(s) refused by quota: they land when "
+                f"imported again after the quota is raised (earshot tenant usage --tenant "
+                f"{tenant_id} shows the usage).",
+                file=sys.stderr,
+            )
+        return 1
+    print(
+        f"\nLanded under {zone.storage.describe(tenant_id)}. Next: earshot run --tenant {tenant_id}"
+    )
+    return 0

@@ -25,7 +25,7 @@ def _tenant(value: str) -> str:
 
 def cmd_ingest_logs(args: argparse.Namespace) -> int:
     from connectors.logs import EpisodeRuleError, import_logs
-    from pipelines.cli_landing import quota_checked_zone
+    from pipelines.cli_landing import finish_import, quota_checked_zone
     from pipelines.instance import instance, register_tenant
 
     files = [Path(f) for f in args.files]
@@ -49,26 +49,7 @@ def cmd_ingest_logs(args: argparse.Namespace) -> int:
         print(f"error: {exc}; nothing was landed", file=sys.stderr)
         return 2
     register_tenant(instance(), args.tenant)
-    print(report.format())
-    if not report.ok:
-        print(
-            "\nSome lines or files were not landed (see above); everything else landed, and "
-            "nothing landed before was changed.",
-            file=sys.stderr,
-        )
-        if report.refused_by_quota:
-            print(
-                f"{len(report.refused_by_quota)} file(s) refused by quota: they land when "
-                f"imported again after the quota is raised (earshot tenant usage --tenant "
-                f"{args.tenant} shows the usage).",
-                file=sys.stderr,
-            )
-        return 1
-    print(
-        f"\nLanded under {zone.storage.describe(args.tenant)}. "
-        f"Next: earshot run --tenant {args.tenant}"
-    )
-    return 0
+    return finish_import(args.tenant, report, zone, "lines")
 
 
 def register_log_commands(ingest_subparsers: argparse._SubParsersAction) -> None:
