@@ -23,6 +23,7 @@ from connectors.logs.core import (
     HeaderError,
     LogFormat,
     dash_null,
+    leading_columns,
     quote_for_message,
     sql_text,
     standard_columns,
@@ -79,6 +80,13 @@ def _sql(header: list[tuple[int, str]]) -> str:
         range_expr = "NULL::VARCHAR"
     methods = ", ".join(sql_text(m) for m in DOWNLOAD_METHODS)
     count = len(names)
+    # A second, different #Fields line means two logs were joined: refuse the file.
+    mixed_fields = f"""case
+            when starts_with(line, {sql_text(FIELDS_PREFIX)})
+                and trim(line) <> {sql_text(fields_line)}
+            then 'this #Fields line differs from the one on line {number}: the file joins logs '
+                || 'with different columns; import them as separate files'
+        end"""
     return f"""
     with split as (
         select line_no, line,
@@ -105,15 +113,7 @@ def _sql(header: list[tuple[int, str]]) -> str:
         from split
     )
     select
-        line_no,
-        line,
-        case
-            when starts_with(line, {sql_text(FIELDS_PREFIX)})
-                and trim(line) <> {sql_text(fields_line)}
-            then 'this #Fields line differs from the one on line {number}: the file joins logs '
-                || 'with different columns; import them as separate files'
-        end as refuse,
-        ignore,
+        {leading_columns(refuse=mixed_fields)},
         case
             when ignore then NULL
             when not ok then

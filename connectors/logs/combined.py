@@ -18,6 +18,7 @@ from connectors.logs.core import (
     bytes_or_zero,
     clf_time,
     dash_null,
+    leading_columns,
     quote_for_message,
     sql_text,
     standard_columns,
@@ -97,10 +98,7 @@ def _sql(with_range: bool) -> str:
         select *, {range_value} as range from typed
     )
     select
-        line_no,
-        line,
-        NULL::VARCHAR as refuse,
-        ignore,
+        {leading_columns()},
         case
             when ignore then NULL
             when not ok then {_diagnosis()}

@@ -84,6 +84,12 @@ class LogFormat:
         return f"logs_{self.name}"
 
 
+def leading_columns(refuse: str = "NULL::VARCHAR") -> str:
+    """The columns every log format selects first: the line, its number, why the whole file is
+    refused (``refuse``: null unless the format can tell) and whether the line is ignored."""
+    return f"line_no, line, {refuse} as refuse, ignore"
+
+
 def standard_columns(range_expr: str = "range", target_expr: str = "target") -> str:
     """The parsed columns every log format selects last, in PARSED_COLUMNS' order from ``ts``:
     formats without an episode id or delivery seconds fill them with nulls."""

@@ -11,7 +11,7 @@ zone would move the impression by hours, often to another day.
 
 from __future__ import annotations
 
-from connectors.logs.core import LogFormat, quote_for_message
+from connectors.logs.core import LogFormat, leading_columns, quote_for_message
 
 KEYS = [
     "ip",
@@ -98,10 +98,7 @@ def _sql(header: list[tuple[int, str]]) -> str:
         from extracted
     )
     select
-        line_no,
-        line,
-        NULL::VARCHAR as refuse,
-        ignore,
+        {leading_columns()},
         case
             when ignore then NULL
             when kind is null then 'not valid JSON'

@@ -22,6 +22,7 @@ from connectors.logs.core import (
     bytes_or_zero,
     clf_time,
     dash_null,
+    leading_columns,
     quote_for_message,
     sql_text,
     standard_columns,
@@ -94,10 +95,7 @@ def _sql(header: list[tuple[int, str]]) -> str:
         from matched
     )
     select
-        line_no,
-        line,
-        NULL::VARCHAR as refuse,
-        ignore,
+        {leading_columns()},
         case
             when ignore then NULL
             when not ok then

@@ -57,3 +57,12 @@
         when {{ file_bytes }} is not null then cast({{ file_bytes }} as {{ type_double() }})
     end
 {%- endmacro %}
+
+{#- Join condition: two relations' rows are about the same listener (network + user agent) and
+    episode of one tenant, the unit downloads are counted in. -#}
+{% macro same_listener_episode(left, right) -%}
+    {{ left }}.tenant_id = {{ right }}.tenant_id
+        and {{ left }}.network_key = {{ right }}.network_key
+        and {{ left }}.user_agent = {{ right }}.user_agent
+        and {{ left }}.episode_id = {{ right }}.episode_id
+{%- endmacro %}

@@ -139,10 +139,7 @@ long_requests as (
     select numbered.*
     from numbered
     inner join long_groups
-        on numbered.tenant_id = long_groups.tenant_id
-        and numbered.network_key = long_groups.network_key
-        and numbered.user_agent = long_groups.user_agent
-        and numbered.episode_id = long_groups.episode_id
+        on {{ same_listener_episode('numbered', 'long_groups') }}
 
 ),
 
@@ -239,10 +236,7 @@ window_starts (tenant_id, network_key, user_agent, episode_id, request_number, n
 
     from window_starts
     inner join window_pointers
-        on window_starts.tenant_id = window_pointers.tenant_id
-        and window_starts.network_key = window_pointers.network_key
-        and window_starts.user_agent = window_pointers.user_agent
-        and window_starts.episode_id = window_pointers.episode_id
+        on {{ same_listener_episode('window_starts', 'window_pointers') }}
         and window_starts.next_start_number = window_pointers.request_number
 
 ),
@@ -266,10 +260,7 @@ windowed as (
 
     from numbered
     left join window_starts
-        on numbered.tenant_id = window_starts.tenant_id
-        and numbered.network_key = window_starts.network_key
-        and numbered.user_agent = window_starts.user_agent
-        and numbered.episode_id = window_starts.episode_id
+        on {{ same_listener_episode('numbered', 'window_starts') }}
         and numbered.request_number = window_starts.request_number
 
 ),

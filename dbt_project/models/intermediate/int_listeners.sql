@@ -16,39 +16,28 @@ downloads as (
 
 download_periods as (
 
-    select
-        tenant_id,
-        show_id,
-        count_window,
-        'day' as period,
-        download_date as period_start,
-        network_key,
-        user_agent
-    from downloads
+    {#- One copy of each download per period kind, stamped with the period's first day. -#}
+    {%- set period_starts = {
+        'day': 'download_date',
+        'week': "cast(" ~ dbt.date_trunc('week', 'download_date') ~ " as date)",
+        'month': "cast(" ~ dbt.date_trunc('month', 'download_date') ~ " as date)",
+    } %}
+    {%- for period, period_start in period_starts.items() %}
+    {%- if not loop.first %}
 
     union all
+    {% endif %}
 
     select
         tenant_id,
         show_id,
         count_window,
-        'week' as period,
-        cast({{ dbt.date_trunc('week', 'download_date') }} as date) as period_start,
+        '{{ period }}' as period,
+        {{ period_start }} as period_start,
         network_key,
         user_agent
     from downloads
-
-    union all
-
-    select
-        tenant_id,
-        show_id,
-        count_window,
-        'month' as period,
-        cast({{ dbt.date_trunc('month', 'download_date') }} as date) as period_start,
-        network_key,
-        user_agent
-    from downloads
+    {%- endfor %}
 
 ),
 
