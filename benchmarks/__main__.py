@@ -22,8 +22,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ATTRIBUTION = "int_conversion_paths fct_attribution_credits"
-# IAB counting: classify every request, keep the excluded ones, reassemble and window downloads.
-COUNTING = "int_download_requests_classified int_download_requests_excluded int_downloads"
+# IAB counting: screen every request, find the unrealistic network-days, keep the excluded
+# requests, reassemble and window downloads (the two classification models are views).
+COUNTING = (
+    "int_download_requests_screened int_unrealistic_network_days"
+    " int_download_requests_classified int_download_requests_excluded int_downloads"
+)
 COUNTING_STAGE = "dbt counting (classify, reassemble, window)"
 # The recursive window (first touch), timed on its own so its cost is visible.
 ROLLING_WINDOW = "rolling_24h_first"

@@ -112,7 +112,8 @@ def dbt(workdir: Path, select: str, exclude: str = "", window: str = "") -> dict
 # The table whose rows a selection reports, first match wins. Counting reports the requests it
 # took in (every distinct log line is classified), the basis of its requests per second.
 _COUNT_TABLE = {
-    "int_download_requests_classified": "intermediate.int_download_requests_classified",
+    # every distinct log line (the classification is a view: counting it would classify again)
+    "int_download_requests_classified": "staging.stg_files__download_requests",
     "int_downloads": "intermediate.int_downloads",
     "models/staging": "staging.stg_files__download_requests",
     "models/intermediate": "intermediate.int_ad_impressions",

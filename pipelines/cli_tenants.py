@@ -66,6 +66,8 @@ def _settings(args: argparse.Namespace) -> dict[str, Any]:
         for field, _, _ in _SETTING_OPTIONS.values()
         if getattr(args, field) is not None
     }
+    if args.exclude_prior_customers is not None:
+        given["exclude_prior_customers"] = args.exclude_prior_customers
     if args.name is not None:
         given["name"] = args.name
     if args.connector_ref:
@@ -277,6 +279,13 @@ def _add_settings(parser: argparse.ArgumentParser, *, name_required: bool) -> No
     parser.add_argument("--name", required=name_required, help="display name")
     for option, (field, kind, help_text) in _SETTING_OPTIONS.items():
         parser.add_argument(option, dest=field, type=kind, default=None, help=help_text)
+    parser.add_argument(
+        "--exclude-prior-customers",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="a conversion from a household that ordered before the campaign started takes no "
+        "credit (default: off)",
+    )
     parser.add_argument(
         "--connector-ref",
         action="append",

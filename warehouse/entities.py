@@ -69,6 +69,7 @@ ENTITIES: dict[str, Entity] = {
                     ("episode_id", pa.string()),
                     ("position", pa.string()),
                     ("read_type", pa.string()),
+                    ("insertion_type", pa.string()),
                     ("ad_start_s", pa.float64()),
                     ("ad_end_s", pa.float64()),
                     ("cost", pa.float64()),
@@ -131,6 +132,25 @@ ENTITIES: dict[str, Entity] = {
             ),
             event_time="ts",
             key=("event_id",),
+        ),
+        # A hosting platform's own downloads of one episode on one of its reporting days
+        # (Buzzsprout, Transistor, ... or a file). Partitioned by extraction date like the
+        # catalogue: a report is small, and a correction of an old day is a new extraction.
+        # A later report of the same platform, episode and date replaces an earlier one.
+        Entity(
+            "host_downloads_daily",
+            pa.schema(
+                [
+                    ("platform", pa.string()),
+                    ("show_id", pa.string()),
+                    ("episode_id", pa.string()),
+                    ("date", pa.date32()),
+                    ("downloads", pa.int64()),
+                    ("reported_at", TS),
+                ]
+            ),
+            event_time=None,
+            key=("platform", "episode_id", "date"),
         ),
     ]
 }

@@ -53,9 +53,41 @@ def column_ddl(schema: pa.Schema, engine: str) -> str:
 
 
 def ensure_table(wh: Warehouse, table: str, schema: pa.Schema) -> None:
+    """Create ``raw.<table>``, or add the columns the contract gained since it was created.
+
+    New contract columns are optional (older exports lack them), so they are added nullable and
+    the rows already loaded keep null there until their tenant is loaded again."""
     wh.execute(f'create schema if not exists "{RAW_SCHEMA}"')
     wh.execute(
         f'create table if not exists "{RAW_SCHEMA}"."{table}" ({column_ddl(schema, wh.engine)})'
+    )
+    existing = {
+        r[0]
+        for r in wh.fetch(
+            "select column_name from information_schema.columns"
+            " where table_schema = ? and table_name = ?",
+            [RAW_SCHEMA, table],
+        )
+    }
+    types = _DUCKDB_TYPES if wh.engine == "duckdb" else _POSTGRES_TYPES
+    for field in schema:
+        if field.name not in existing:
+            column = f'"{field.name}" {types[field.type]}'
+            wh.execute(f'alter table "{RAW_SCHEMA}"."{table}" add column {column}')
+
+
+def _select_list(schema: pa.Schema, files: list[str]) -> str:
+    """The contract's columns as DuckDB reads them from ``files``: a column that none of the
+    files has (every landed file predates it) is a typed null, which read_parquet's
+    union_by_name cannot produce on its own."""
+    present: set[str] = set()
+    for path in files:
+        present.update(pq.read_schema(path).names)
+    return ", ".join(
+        f'"{f.name}"'
+        if f.name in present
+        else f'cast(null as {_DUCKDB_TYPES[f.type]}) as "{f.name}"'
+        for f in schema
     )
 
 
@@ -95,8 +127,9 @@ def _replace(
             # folder first (DuckDB's own S3 reader needs an extension fetched from the network).
             with storage.local_paths(keys) as files:
                 file_list = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
+                selected = _select_list(schema, [str(p) for p in files])
                 wh.execute(
-                    f'insert into "{RAW_SCHEMA}"."{table}" ({cols}) select {cols} '
+                    f'insert into "{RAW_SCHEMA}"."{table}" ({cols}) select {selected} '
                     f"from read_parquet([{file_list}], union_by_name = true) "
                     "where _tenant_id = ?",
                     [tenant_id],

@@ -28,6 +28,9 @@ DEFAULT_POSITION_LAST_WEIGHT = 0.4
 # IAB download counting windows (docs/user/counting.md); dbt_project.yml's default is the first.
 DOWNLOAD_WINDOWS = ("calendar_day", "rolling_24h_first", "rolling_24h_last")
 DEFAULT_DOWNLOAD_WINDOW = DOWNLOAD_WINDOWS[0]
+# Conversions of households that ordered before the campaign started count as new by default
+# (docs/user/attribution.md, "Prior customers").
+DEFAULT_EXCLUDE_PRIOR_CUSTOMERS = False
 
 # Settings a caller may change with update_tenant (identity and timestamps are not).
 UPDATABLE = (
@@ -39,6 +42,7 @@ UPDATABLE = (
     "position_first_weight",
     "position_last_weight",
     "download_window",
+    "exclude_prior_customers",
     "max_download_requests_per_month",
     "max_landed_bytes",
     "connector_config_refs",
@@ -60,6 +64,7 @@ class Tenant:
     position_first_weight: float = DEFAULT_POSITION_FIRST_WEIGHT
     position_last_weight: float = DEFAULT_POSITION_LAST_WEIGHT
     download_window: str = DEFAULT_DOWNLOAD_WINDOW
+    exclude_prior_customers: bool = DEFAULT_EXCLUDE_PRIOR_CUSTOMERS
     max_download_requests_per_month: int | None = None
     max_landed_bytes: int | None = None
     connector_config_refs: dict[str, str] = field(default_factory=dict)
@@ -74,6 +79,7 @@ class Tenant:
             "position_first_weight": self.position_first_weight,
             "position_last_weight": self.position_last_weight,
             "download_window": self.download_window,
+            "exclude_prior_customers": self.exclude_prior_customers,
         }
 
 
@@ -94,6 +100,8 @@ def ensure_tenants_table(wh: Warehouse) -> None:
         " position_first_weight double precision not null,"
         " position_last_weight double precision not null,"
         f" download_window text not null default '{DEFAULT_DOWNLOAD_WINDOW}',"
+        " exclude_prior_customers boolean not null"
+        f" default {_sql_literal(DEFAULT_EXCLUDE_PRIOR_CUSTOMERS)},"
         " max_download_requests_per_month bigint,"
         " max_landed_bytes bigint,"
         " connector_config_refs text not null,"
@@ -105,14 +113,26 @@ def ensure_tenants_table(wh: Warehouse) -> None:
     # those tenants' runs used).
     # (Without `not null`: DuckDB cannot add a NOT NULL column with IF NOT EXISTS; every write
     # goes through validate_settings, which refuses an empty value.)
-    for column, default in _ADDED_COLUMNS.items():
+    for column, (sql_type, default) in _ADDED_COLUMNS.items():
         wh.execute(
-            f"alter table {TABLE} add column if not exists {column} text default '{default}'"
+            f"alter table {TABLE} add column if not exists {column} {sql_type}"
+            f" default {_sql_literal(default)}"
         )
 
 
-# Settings added after the table's first release, with the value older tenants' runs used.
-_ADDED_COLUMNS = {"download_window": DEFAULT_DOWNLOAD_WINDOW}
+# Settings added after the table's first release: their SQL type and the value older tenants'
+# runs used.
+_ADDED_COLUMNS: dict[str, tuple[str, str | bool]] = {
+    "download_window": ("text", DEFAULT_DOWNLOAD_WINDOW),
+    "exclude_prior_customers": ("boolean", DEFAULT_EXCLUDE_PRIOR_CUSTOMERS),
+}
+
+
+def _sql_literal(value: str | bool) -> str:
+    """A constant default as SQL (the values are ours, never user input)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "'" + value.replace("'", "''") + "'"
 
 
 def validate_settings(tenant: Tenant) -> Tenant:
@@ -142,6 +162,10 @@ def validate_settings(tenant: Tenant) -> Tenant:
         problems.append(
             f"download_window must be one of {', '.join(DOWNLOAD_WINDOWS)}, "
             f"not {tenant.download_window!r}"
+        )
+    if not isinstance(tenant.exclude_prior_customers, bool):
+        problems.append(
+            f"exclude_prior_customers must be true or false, not {tenant.exclude_prior_customers!r}"
         )
     for name in ("max_download_requests_per_month", "max_landed_bytes"):
         value = getattr(tenant, name)
@@ -303,7 +327,9 @@ def _select_list(wh: Warehouse) -> str:
         )
     }
     return ", ".join(
-        c if c in present or c not in _ADDED_COLUMNS else f"'{_ADDED_COLUMNS[c]}' as {c}"
+        c
+        if c in present or c not in _ADDED_COLUMNS
+        else f"{_sql_literal(_ADDED_COLUMNS[c][1])} as {c}"
         for c in _COLUMNS
     )
 
@@ -321,6 +347,11 @@ def _to_row(tenant: Tenant) -> dict[str, Any]:
 def _from_row(row: tuple) -> Tenant:
     values = dict(zip(_COLUMNS, row, strict=True))
     values["connector_config_refs"] = json.loads(values["connector_config_refs"])
+    # A column added by `alter table` holds null for rows written before it had a default on
+    # some engines; such a tenant ran with the default.
+    if values["exclude_prior_customers"] is None:
+        values["exclude_prior_customers"] = DEFAULT_EXCLUDE_PRIOR_CUSTOMERS
+    values["exclude_prior_customers"] = bool(values["exclude_prior_customers"])
     return Tenant(**values)
 
 

@@ -46,6 +46,9 @@ RULES: dict[str, dict[str, ColumnRule]] = {
         "episode_id": _REQ,
         "position": ColumnRule(required=True, allowed=("pre", "mid", "post")),
         "read_type": ColumnRule(required=True, allowed=("host", "produced")),
+        # Optional: older exports have no such column, and a missing value means "unknown"
+        # (the impression rule then falls back to the bytes up to the ad's end).
+        "insertion_type": ColumnRule(allowed=("dynamic", "baked_in")),
         "ad_start_s": _REQ,
         "ad_end_s": _REQ,
     },
@@ -65,6 +68,12 @@ RULES: dict[str, dict[str, ColumnRule]] = {
         "event_id": _REQ,
         "ts": _REQ,
         "event_type": _REQ,
+    },
+    "host_downloads_daily": {
+        "platform": _REQ,
+        "episode_id": _REQ,
+        "date": _REQ,
+        "downloads": _NON_NEGATIVE,
     },
 }
 

@@ -4,6 +4,10 @@ An episode file is its ID3 header followed by constant-bitrate audio, so
 ``file_bytes = id3_bytes + duration_s * bitrate_kbps * 1000 / 8`` exactly (durations are whole
 seconds). A placement puts one campaign's ad at one position of one episode; an episode has at
 most one ad per position (pre, mid, post).
+
+An ad is either inserted dynamically when the file is served or baked into the audio. The IAB
+rule for when a download delivers it (``Catalog.ad_delivery_bytes``) depends on which, so the
+simulated exposures follow the rule the pipeline applies to the export.
 """
 
 from __future__ import annotations
@@ -21,6 +25,12 @@ from connectors.simulator.seeding import generator
 
 POSITIONS = ("pre", "mid", "post")
 READ_TYPES = ("host", "produced")
+INSERTION_TYPES = ("dynamic", "baked_in")
+# Share of placements inserted dynamically (the rest are baked into the audio).
+DYNAMIC_SHARE = 0.6
+# IAB: a baked-in ad that starts in the first quarter of the episode counts once a quarter of
+# the episode has been downloaded.
+BAKED_IN_EARLY_FRACTION = 0.25
 BITRATES_KBPS = (64, 96, 128)
 DAY_MS = 86_400_000
 
@@ -100,6 +110,7 @@ class Catalog:
     placement_episode: np.ndarray  # int32
     placement_position: np.ndarray  # int8, index into POSITIONS
     placement_read_type: np.ndarray  # int8, index into READ_TYPES
+    placement_insertion: np.ndarray  # int8, index into INSERTION_TYPES
     ad_start_s: np.ndarray  # float64
     ad_end_s: np.ndarray  # float64
     cost: np.ndarray  # float64, set by price_placements
@@ -129,6 +140,20 @@ class Catalog:
         return self.id3_bytes[ep] + np.ceil(self.ad_end_s * self.audio_bytes_per_s()[ep]).astype(
             np.int64
         )
+
+    def ad_delivery_bytes(self) -> np.ndarray:
+        """Bytes a download must reach for each placement's ad to count (IAB): a dynamically
+        inserted ad all of its bytes (up to its end); a baked-in ad that starts in the first
+        quarter of the episode a quarter of the episode (ID3 header + 25% of the audio); any
+        other baked-in ad the bytes up to its end. A download of the whole file reaches every
+        one (never more than ``file_bytes``)."""
+        ep = self.placement_episode
+        audio = self.duration_s[ep] * self.audio_bytes_per_s()[ep]
+        quarter = self.id3_bytes[ep] + np.ceil(BAKED_IN_EARLY_FRACTION * audio).astype(np.int64)
+        early = self.ad_start_s < BAKED_IN_EARLY_FRACTION * self.duration_s[ep]
+        baked = self.placement_insertion == INSERTION_TYPES.index("baked_in")
+        need = np.where(baked & early, quarter, self.ad_end_bytes())
+        return np.minimum(need, self.file_bytes[ep])
 
 
 def _episode_schedule(
@@ -296,6 +321,12 @@ def build_catalog(config: WorldConfig) -> Catalog:
     )
     ad_start = np.round(np.clip(ad_start, 0.0, np.maximum(ep_duration - ad_len, 0.0)), 1)
     ad_end = np.minimum(ad_start + ad_len, ep_duration)
+    # Its own stream, so that adding the insertion type moved no other draw of the catalogue.
+    insertion = np.where(
+        generator(config.seed, config.tenant_id, "insertion").random(n_place) < DYNAMIC_SHARE,
+        INSERTION_TYPES.index("dynamic"),
+        INSERTION_TYPES.index("baked_in"),
+    ).astype(np.int8)
 
     return Catalog(
         brand=brand,
@@ -328,6 +359,7 @@ def build_catalog(config: WorldConfig) -> Catalog:
         placement_episode=placement_episode,
         placement_position=position,
         placement_read_type=read_type,
+        placement_insertion=insertion,
         ad_start_s=ad_start,
         ad_end_s=ad_end,
         cost=np.zeros(n_place),

@@ -9,9 +9,11 @@ stop early; iPhones paired with an Apple Watch are sometimes fetched again by th
 fetch from data-centre addresses.
 
 A listen by a household *exposes* it to a campaign when the episode carries the campaign's ad,
-the bytes fetched reach past the ad's end and the IAB one-minute threshold, and the listen is
-inside the campaign's flight. That exposure (not what a pipeline later infers) drives the true
-incremental orders.
+the bytes fetched reach the IAB one-minute threshold and the bytes the IAB requires for that ad
+(``Catalog.ad_delivery_bytes``: a dynamically inserted ad up to its end; a baked-in ad in the
+first quarter of the episode a quarter of the episode; other baked-in ads up to their end), and
+the listen is inside the campaign's flight. That exposure (not what a pipeline later infers)
+drives the true incremental orders.
 """
 
 from __future__ import annotations
@@ -113,7 +115,7 @@ class ListeningModel:
         self.period_end_ms = int(self.config.period_end.timestamp() * 1000)
         cat = self.catalog
         self._threshold = cat.valid_download_bytes()
-        self._ad_end_bytes = cat.ad_end_bytes()
+        self._ad_delivery_bytes = cat.ad_delivery_bytes()
         self._has_subscribers = np.diff(self.households.sub_offsets) > 0
 
     # --- who listens to what, when ------------------------------------------------------------
@@ -457,7 +459,7 @@ class ListeningModel:
             hit = (
                 has
                 & valid
-                & (got >= self._ad_end_bytes[pl])
+                & (got >= self._ad_delivery_bytes[pl])
                 & (ts >= cat.flight_start_ms[campaign])
                 & (ts < cat.flight_end_ms[campaign])
             )

@@ -12,6 +12,7 @@ import pyarrow as pa
 from connectors.simulator import text
 from connectors.simulator.addresses import load_ip_ranges
 from connectors.simulator.catalog import (
+    INSERTION_TYPES,
     POSITIONS,
     READ_TYPES,
     Catalog,
@@ -27,6 +28,7 @@ from connectors.simulator.export import (
     write_entity,
 )
 from connectors.simulator.exposures import ExposureLog
+from connectors.simulator.host_reports import HostTally
 from connectors.simulator.listening import ListeningModel, allocate
 from connectors.simulator.network import build_households, build_pools
 from connectors.simulator.seeding import generator
@@ -111,6 +113,7 @@ def catalog_tables(catalog: Catalog) -> dict[str, pa.Table]:
             "episode_id": catalog.episode_id.take(pa.array(catalog.placement_episode)),
             "position": text.choose(list(POSITIONS), catalog.placement_position),
             "read_type": text.choose(list(READ_TYPES), catalog.placement_read_type),
+            "insertion_type": text.choose(list(INSERTION_TYPES), catalog.placement_insertion),
             "ad_start_s": pa.array(catalog.ad_start_s, pa.float64()),
             "ad_end_s": pa.array(catalog.ad_end_s, pa.float64()),
             "cost": pa.array(catalog.cost, pa.float64()),
@@ -183,11 +186,14 @@ def simulate(config: WorldConfig, out_dir: Path, file_format: str = "parquet") -
     writer = EntityWriter(out_dir, "download_requests", file_format, config.part_rows)
     log = ExposureLog(len(catalog.campaign_id))
     deliveries = np.zeros(len(catalog.campaign_id), dtype=np.int64)
+    host = HostTally(catalog, config.start_date)
     listen_base = 0
     for day in range(config.days):
         traffic = world.listening.day(
             day, int(world.day_listens[day]), int(world.day_bot_listens[day]), listen_base
         )
+        # The host's own count of the day, from the traffic while it is in memory.
+        host.add(day, traffic, listen_base)
         listen_base += traffic.listens
         summary.human_listens += traffic.human_listens
         writer.write(traffic.requests)
@@ -204,6 +210,14 @@ def simulate(config: WorldConfig, out_dir: Path, file_format: str = "parquet") -
     exposures = log.first()
     summary.exposed_pairs = len(exposures)
     summary.seconds["listening"] = time.perf_counter() - mark
+
+    # What the hosting platform reports per episode and day, with its seeded disagreement.
+    host_report, host_truth = host.report(config.seed, config.tenant_id)
+    record(
+        "host_downloads_daily",
+        write_entity(out_dir, "host_downloads_daily", host_report, file_format, config.part_rows),
+        host_report.num_rows,
+    )
 
     mark = time.perf_counter()
     households = world.listening.households
@@ -235,6 +249,7 @@ def simulate(config: WorldConfig, out_dir: Path, file_format: str = "parquet") -
             "households": household_blocks(households),
             "exposures": exposures_truth(catalog, exposures),
             "episodes": episodes_truth(catalog),
+            "host_downloads": host_truth,
         },
     )
     summary.seconds["truth"] = time.perf_counter() - mark

@@ -66,3 +66,21 @@
         and {{ left }}.user_agent = {{ right }}.user_agent
         and {{ left }}.episode_id = {{ right }}.episode_id
 {%- endmacro %}
+
+{#- The figures of a counting window (or of a listener-episode-day on the way to one), as
+    aggregates that can be taken again over their own results: a window's figures are the same
+    aggregates of its days'. Per request: first_at = last_at = requested_at, request_count = 1,
+    has_200 = 1 for a 200 response else 0, max_200_bytes = bytes_sent of a 200 else null. -#}
+{% macro download_window_figures(
+    first_at, last_at, bytes_sent, request_count, has_200, max_200_bytes, ip_version, ip_class
+) -%}
+        -- one network has one version and one class (both follow from the network itself)
+        min({{ ip_version }}) as ip_version,
+        min({{ ip_class }}) as ip_class,
+        min({{ first_at }}) as first_requested_at,
+        max({{ last_at }}) as last_requested_at,
+        cast(sum({{ bytes_sent }}) as {{ dbt.type_bigint() }}) as bytes_delivered,
+        cast(sum({{ request_count }}) as {{ dbt.type_bigint() }}) as request_count,
+        max({{ has_200 }}) as has_200_response,
+        max({{ max_200_bytes }}) as max_200_bytes
+{%- endmacro %}

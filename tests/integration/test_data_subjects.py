@@ -460,9 +460,14 @@ def pipeline(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def _tables_with(wh: Warehouse, column: str) -> list[str]:
+    # Tables only: a view (the request classification) holds no rows of its own; erasing them
+    # from its tables erases them from the view.
     rows = wh.fetch(
-        "select table_schema || '.' || table_name from information_schema.columns"
-        " where column_name = ? and table_schema in ('raw', 'staging', 'intermediate', 'marts')"
+        "select c.table_schema || '.' || c.table_name from information_schema.columns c"
+        " join information_schema.tables t"
+        " on t.table_schema = c.table_schema and t.table_name = c.table_name"
+        " where c.column_name = ? and t.table_type = 'BASE TABLE'"
+        " and c.table_schema in ('raw', 'staging', 'intermediate', 'marts')"
         " order by 1",
         [column],
     )

@@ -13,7 +13,7 @@ import pytest
 from warehouse.connection import Warehouse
 from warehouse.entities import landed_schema
 from warehouse.landing_storage import LocalFolderStorage
-from warehouse.raw_loader import load_entity
+from warehouse.raw_loader import column_ddl, load_entity
 
 
 def _orders(path: Path, tenant: str, ids: list[str], referrers: list[str | None]) -> Path:
@@ -74,3 +74,36 @@ def test_a_tenant_cannot_load_another_tenants_files(wh: Warehouse, tmp_path: Pat
     b = _orders(tmp_path / "tenant_b" / "b.parquet", "tenant_b", ["9"], [None])
     with pytest.raises(ValueError, match="into tenant tenant_a's rows"):
         load_entity(wh, "tenant_a", "orders", *_landed(b))
+
+
+def _placements(path: Path, tenant: str, insertion_type: str | None, with_column: bool) -> Path:
+    schema = landed_schema("placements")
+    if not with_column:
+        schema = schema.remove(schema.get_field_index("insertion_type"))
+    columns = {f.name: [None] for f in schema}
+    columns.update(placement_id=[path.stem], _tenant_id=[tenant])
+    if with_column:
+        columns["insertion_type"] = [insertion_type]
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.table(columns, schema=schema), path)
+    return path
+
+
+def test_a_column_added_to_the_contract_reaches_old_tables_and_old_files(
+    wh: Warehouse, tmp_path: Path
+) -> None:
+    # A warehouse created before placements had insertion_type, and only files landed before it.
+    old_schema = landed_schema("placements")
+    old_schema = old_schema.remove(old_schema.get_field_index("insertion_type"))
+    wh.execute('create schema if not exists "raw"')
+    wh.execute(f'create table "raw"."placements" ({column_ddl(old_schema, wh.engine)})')
+    old = _placements(tmp_path / "tenant_a" / "old.parquet", "tenant_a", None, with_column=False)
+    assert load_entity(wh, "tenant_a", "placements", *_landed(old)).rows == 1
+    assert wh.fetch("select placement_id, insertion_type from raw.placements") == [("old", None)]
+    # A newer file beside the old one: its value arrives, the old file's stays null.
+    new = _placements(
+        tmp_path / "tenant_a" / "new.parquet", "tenant_a", "dynamic", with_column=True
+    )
+    assert load_entity(wh, "tenant_a", "placements", *_landed(old, new)).rows == 2
+    rows = wh.fetch("select placement_id, insertion_type from raw.placements order by 1")
+    assert [tuple(r) for r in rows] == [("new", "dynamic"), ("old", None)]

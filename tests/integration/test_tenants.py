@@ -85,6 +85,7 @@ def test_tenant_lifecycle_is_stored_and_audited(wh: Warehouse):
         ({"name": " "}, "name must not be empty"),
         ({"max_landed_bytes": -5}, "max_landed_bytes must be a whole number"),
         ({"download_window": "weekly"}, "download_window must be one of calendar_day, "),
+        ({"exclude_prior_customers": "yes"}, "exclude_prior_customers must be true or false"),
     ],
 )
 def test_invalid_settings_are_refused_with_the_reason(tmp_path: Path, settings: dict, message: str):
@@ -151,6 +152,7 @@ def test_tenant_vars_reads_settings_and_tolerates_a_missing_warehouse(
         "position_first_weight": 0.3,
         "position_last_weight": 0.5,
         "download_window": "rolling_24h_last",
+        "exclude_prior_customers": False,
     }
     assert tenant_vars("globex") == {"tenant_id": "globex"}
 
@@ -292,3 +294,40 @@ def test_a_tenants_table_from_before_a_setting_gets_it_with_its_default(tmp_path
         assert [t.download_window for t in list_tenants(wh)] == ["rolling_24h_first"]
     finally:
         wh.close()
+
+
+def test_exclude_prior_customers_is_stored_reaches_dbt_and_upgrades_old_tables(tmp_path: Path):
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    try:
+        create_tenant(wh, Tenant(tenant_id="acme", name="Acme"))
+        acme = get_tenant(wh, "acme")
+        assert acme.exclude_prior_customers is False
+        assert acme.dbt_vars()["exclude_prior_customers"] is False
+        updated = update_tenant(wh, "acme", exclude_prior_customers=True)
+        assert updated.dbt_vars()["exclude_prior_customers"] is True
+        assert get_tenant(wh, "acme").exclude_prior_customers is True
+        changes = [e for e in audit.entries(wh, "acme") if e["action"] == "tenant.update"]
+        assert "exclude_prior_customers" in json.dumps(changes[-1]["details"])
+        # A table from before the setting: reads see false, the next write adds the column.
+        wh.execute("alter table earshot_meta.tenants drop column exclude_prior_customers")
+        assert get_tenant(wh, "acme").exclude_prior_customers is False
+        update_tenant(wh, "acme", exclude_prior_customers=True)
+        assert [t.exclude_prior_customers for t in list_tenants(wh)] == [True]
+    finally:
+        wh.close()
+
+
+def test_cli_sets_and_shows_exclude_prior_customers(tmp_path: Path):
+    env = _env(tmp_path / "home")
+    run_earshot(
+        env, "tenant", "create", "--tenant", "acme", "--name", "Acme", "--exclude-prior-customers"
+    )
+    shown = run_earshot(env, "tenant", "show", "--tenant", "acme").stdout
+    assert any(
+        line.split() == ["exclude_prior_customers:", "True"] for line in shown.splitlines()
+    ), shown
+    run_earshot(env, "tenant", "update", "--tenant", "acme", "--no-exclude-prior-customers")
+    shown = run_earshot(env, "tenant", "show", "--tenant", "acme").stdout
+    assert any(
+        line.split() == ["exclude_prior_customers:", "False"] for line in shown.splitlines()
+    ), shown

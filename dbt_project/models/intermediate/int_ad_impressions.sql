@@ -1,9 +1,19 @@
 {#- An ad impression: a placement's ad delivered inside a valid download of its episode
-    (IAB: ads count only inside valid downloads; a dynamically inserted ad needs all its bytes).
-    The download must fall within the campaign's flight (UTC dates, both ends inclusive; a
-    missing bound leaves that side open) and must either have delivered the bytes up to the
-    ad's end or have been answered with the whole file (a 200 that sent all of it). One row
-    per (download, placement). -#}
+    (IAB guidelines, docs/user/counting.md "Impressions"). The download must fall within the
+    campaign's flight (UTC dates, both ends inclusive; a missing bound leaves that side open)
+    and must either have delivered the placement's required bytes or have been answered with
+    the whole file (a 200 that sent all of it delivers every ad). The required bytes depend on
+    how the ad is in the file:
+      dynamic_full_ad         dynamically inserted: 100% of the ad, the bytes up to its end;
+      baked_in_first_quarter  baked in and starting in the first 25% of the episode: 25% of the
+                              episode, ID3 header + 25% of the audio (25% of the file when the
+                              bitrate is unknown);
+      baked_in_to_ad_end      any other baked-in ad: the bytes up to its end;
+      unknown_to_ad_end       no insertion type in the export (older exports): the bytes up
+                              to the ad's end, as for a dynamic ad. Whatever the ad really
+                              is, its bytes were delivered, and the count stays what it was
+                              before the export carried the type.
+    One row per (download, placement). -#}
 
 with
 
@@ -44,6 +54,7 @@ placements_in_flight as (
         placements.episode_id,
         placements.position,
         placements.read_type,
+        placements.insertion_type,
         campaigns.start_date,
         campaigns.end_date,
         -- Byte offset where the ad ends in the file: the ID3 header, then the audio at the
@@ -52,7 +63,25 @@ placements_in_flight as (
         cast(episodes.id3_bytes as {{ type_double() }})
             + cast(placements.ad_end_s as {{ type_double() }})
             * cast(episodes.bitrate_kbps as {{ type_double() }})
-            * 1000.0 / 8.0 as ad_end_byte
+            * 1000.0 / 8.0 as ad_end_byte,
+        -- A quarter of the episode: the ID3 header and a quarter of the audio, or a quarter of
+        -- the file when the bitrate (and so the header size) is unknown.
+        case
+            when episodes.bitrate_kbps is null
+                then 0.25 * cast(episodes.file_bytes as {{ type_double() }})
+            else cast(episodes.id3_bytes as {{ type_double() }})
+                + 0.25 * cast(episodes.duration_s as {{ type_double() }})
+                * cast(episodes.bitrate_kbps as {{ type_double() }})
+                * 1000.0 / 8.0
+        end as first_quarter_byte,
+        case
+            when placements.insertion_type = 'dynamic' then 'dynamic_full_ad'
+            when placements.insertion_type = 'baked_in'
+                and placements.ad_start_s < 0.25 * episodes.duration_s
+                then 'baked_in_first_quarter'
+            when placements.insertion_type = 'baked_in' then 'baked_in_to_ad_end'
+            else 'unknown_to_ad_end'
+        end as delivery_rule
 
     from placements
     inner join campaigns
@@ -64,34 +93,51 @@ placements_in_flight as (
 
 ),
 
+placements_with_rule as (
+
+    select
+        *,
+        case
+            when delivery_rule = 'baked_in_first_quarter' then first_quarter_byte
+            else ad_end_byte
+        end as required_bytes
+
+    from placements_in_flight
+
+),
+
 delivered as (
 
     select
         downloads.tenant_id,
         downloads.download_id,
-        placements_in_flight.placement_id,
-        placements_in_flight.campaign_id,
+        placements_with_rule.placement_id,
+        placements_with_rule.campaign_id,
         downloads.episode_id,
         downloads.show_id,
         downloads.household_id,
         downloads.ip_class,
         downloads.downloaded_at as impressed_at,
-        placements_in_flight.position,
-        placements_in_flight.read_type
+        downloads.count_window,
+        placements_with_rule.position,
+        placements_with_rule.read_type,
+        placements_with_rule.insertion_type,
+        placements_with_rule.delivery_rule,
+        placements_with_rule.required_bytes
 
     from downloads
-    inner join placements_in_flight
-        on downloads.tenant_id = placements_in_flight.tenant_id
-        and downloads.episode_id = placements_in_flight.episode_id
+    inner join placements_with_rule
+        on downloads.tenant_id = placements_with_rule.tenant_id
+        and downloads.episode_id = placements_with_rule.episode_id
     where
-        (placements_in_flight.start_date is null
-            or downloads.download_date >= placements_in_flight.start_date)
-        and (placements_in_flight.end_date is null
-            or downloads.download_date <= placements_in_flight.end_date)
+        (placements_with_rule.start_date is null
+            or downloads.download_date >= placements_with_rule.start_date)
+        and (placements_with_rule.end_date is null
+            or downloads.download_date <= placements_with_rule.end_date)
         and (
             downloads.has_full_response
             or cast(downloads.bytes_delivered as {{ type_double() }})
-                >= placements_in_flight.ad_end_byte
+                >= placements_with_rule.required_bytes
         )
 
 ),
@@ -110,7 +156,11 @@ final as (
         ip_class,
         impressed_at,
         position,
-        read_type
+        read_type,
+        insertion_type,
+        delivery_rule,
+        required_bytes,
+        count_window
 
     from delivered
 

@@ -2,7 +2,9 @@
     at or before the conversion and at most var('lookback_days') before it (a touch exactly at the
     window's edge counts). Touches are numbered in (touch_ts, placement_id, touchpoint_id) order, so ties are
     broken the same way on every engine and every run. A conversion without a touch in its window
-    has no path and takes no part in attribution. -#}
+    has no path and takes no part in attribution. With var exclude_prior_customers, the touches
+    of a campaign whose start the household had already ordered before are left out
+    (int_prior_customer_exclusions); a conversion left without touches has no path. -#}
 {%- set settings = attribution_settings() -%}
 
 with
@@ -37,6 +39,16 @@ touchpoints as (
         and touch_ts is not null
 ),
 
+exclusions as (
+    select
+        tenant_id,
+        conversion_id,
+        campaign_id
+    from {{ ref('int_prior_customer_exclusions') }}
+    where {{ tenant_filter('tenant_id') }}
+        and is_excluded
+),
+
 touches_in_window as (
     -- The window is compared on timestamps (conversion_ts minus a whole number of seconds),
     -- which is exact on every engine; the elapsed seconds are computed once for time decay.
@@ -62,6 +74,11 @@ touches_in_window as (
         and touchpoints.touch_ts <= conversions.conversion_ts
         and touchpoints.touch_ts >= {{ dbt.dateadd(
             'second', -1 * settings.lookback_seconds, 'conversions.conversion_ts') }}
+    left join exclusions
+        on exclusions.tenant_id = conversions.tenant_id
+        and exclusions.conversion_id = conversions.conversion_id
+        and exclusions.campaign_id = touchpoints.campaign_id
+    where exclusions.conversion_id is null
 ),
 
 numbered as (

@@ -20,7 +20,10 @@
 
 with {% if window == 'rolling_24h_first' %}recursive{% endif %}
 
-classified as (
+-- `not materialized` here and on valid_requests: both are read twice under the rolling windows
+-- (the day totals and the long listener-episodes' requests); inlined, each read is a scan of the
+-- classification view instead of a copy of every request.
+classified as not materialized (
 
     select * from {{ ref('int_download_requests_classified') }}
     where {{ tenant_filter('tenant_id') }}
@@ -34,7 +37,7 @@ episodes as (
 
 ),
 
-valid_requests as (
+valid_requests as not materialized (
 
     select
         tenant_id,
@@ -54,19 +57,98 @@ valid_requests as (
 
 ),
 
+-- The valid requests summed per listener, episode and UTC day: every window's figures are sums,
+-- minima and maxima of these, so the requests are grouped once and only the listener-episodes
+-- whose requests span 24 h or more (a few per cent) are windowed request by request.
+listener_episode_days as (
+
+    select
+        tenant_id,
+        network_key,
+        user_agent,
+        episode_id,
+        request_date,
+        {{ download_window_figures(
+            'requested_at', 'requested_at', 'bytes_sent', '1',
+            "case when http_status = 200 then 1 else 0 end",
+            "case when http_status = 200 then bytes_sent end",
+            'ip_version', 'ip_class'
+        ) }}
+
+    from valid_requests
+    group by tenant_id, network_key, user_agent, episode_id, request_date
+
+),
+
 {% if window == 'calendar_day' %}
 
-windowed as (
+windows as (
 
     select
         *,
         request_date as window_key
 
-    from valid_requests
+    from listener_episode_days
 
 ),
 
-{% elif window == 'rolling_24h_last' %}
+{% else %}
+
+-- Each listener-episode's figures over all its days: the one window of every listener-episode
+-- whose requests lie less than 24 h apart from first to last (nearly all), under either
+-- rolling rule.
+listener_episodes as (
+
+    select
+        tenant_id,
+        network_key,
+        user_agent,
+        episode_id,
+        {{ download_window_figures(
+            'first_requested_at', 'last_requested_at', 'bytes_delivered', 'request_count',
+            'has_200_response', 'max_200_bytes', 'ip_version', 'ip_class'
+        ) }}
+
+    from listener_episode_days
+    group by tenant_id, network_key, user_agent, episode_id
+
+),
+
+short_windows as (
+
+    select
+        tenant_id,
+        network_key,
+        user_agent,
+        episode_id,
+        1 as window_key,
+        ip_version,
+        ip_class,
+        first_requested_at,
+        last_requested_at,
+        bytes_delivered,
+        request_count,
+        has_200_response,
+        max_200_bytes
+
+    from listener_episodes
+    where {{ epoch_seconds_between('first_requested_at', 'last_requested_at') }} < 86400.0
+
+),
+
+long_requests as (
+
+    select valid_requests.*
+    from valid_requests
+    inner join listener_episodes
+        on {{ same_listener_episode('valid_requests', 'listener_episodes') }}
+    where {{ epoch_seconds_between(
+        'listener_episodes.first_requested_at', 'listener_episodes.last_requested_at'
+    ) }} >= 86400.0
+
+),
+
+{% if window == 'rolling_24h_last' %}
 
 with_previous as (
 
@@ -77,7 +159,7 @@ with_previous as (
             order by requested_at, request_id
         ) as previous_requested_at
 
-    from valid_requests
+    from long_requests
 
 ),
 
@@ -114,32 +196,7 @@ numbered as (
             order by requested_at, request_id
         ) as request_number
 
-    from valid_requests
-
-),
-
--- Only a listener-episode whose requests span 24 h or more can have a second window; the
--- rest (nearly all) have one window and skip the iteration below.
-long_groups as (
-
-    select
-        tenant_id,
-        network_key,
-        user_agent,
-        episode_id
-
-    from valid_requests
-    group by tenant_id, network_key, user_agent, episode_id
-    having {{ epoch_seconds_between('min(requested_at)', 'max(requested_at)') }} >= 86400.0
-
-),
-
-long_requests as (
-
-    select numbered.*
-    from numbered
-    inner join long_groups
-        on {{ same_listener_episode('numbered', 'long_groups') }}
+    from long_requests
 
 ),
 
@@ -157,7 +214,7 @@ marks_and_requests as (
         0 as is_request,
         request_number
 
-    from long_requests
+    from numbered
 
     union all
 
@@ -170,7 +227,7 @@ marks_and_requests as (
         1 as is_request,
         request_number
 
-    from long_requests
+    from numbered
 
 ),
 
@@ -267,7 +324,7 @@ windowed as (
 
 {% endif %}
 
-windows as (
+long_windows as (
 
     select
         tenant_id,
@@ -275,19 +332,27 @@ windows as (
         user_agent,
         episode_id,
         window_key,
-        min(ip_version) as ip_version,
-        min(ip_class) as ip_class,
-        min(requested_at) as downloaded_at,
-        max(requested_at) as last_requested_at,
-        cast(sum(bytes_sent) as {{ dbt.type_bigint() }}) as bytes_delivered,
-        cast(count(*) as {{ dbt.type_bigint() }}) as request_count,
-        max(case when http_status = 200 then 1 else 0 end) = 1 as has_200_response,
-        max(case when http_status = 200 then bytes_sent end) as max_200_bytes
+        {{ download_window_figures(
+            'requested_at', 'requested_at', 'bytes_sent', '1',
+            "case when http_status = 200 then 1 else 0 end",
+            "case when http_status = 200 then bytes_sent end",
+            'ip_version', 'ip_class'
+        ) }}
 
     from windowed
     group by tenant_id, network_key, user_agent, episode_id, window_key
 
 ),
+
+windows as (
+
+    select * from short_windows
+    union all
+    select * from long_windows
+
+),
+
+{% endif %}
 
 windows_with_threshold as (
 
@@ -314,7 +379,7 @@ counted as (
         case
             when threshold_bytes is not null
                 then cast(bytes_delivered as {{ type_double() }}) >= threshold_bytes
-            else has_200_response
+            else has_200_response = 1
         end
 
 ),
@@ -325,14 +390,14 @@ final as (
         tenant_id,
         {{ hashed_id([
             'tenant_id', 'network_key', 'user_agent', 'episode_id',
-            'cast(downloaded_at as date)',
+            'cast(first_requested_at as date)',
         ]) }} as download_id,
         episode_id,
         show_id,
         {{ household_id_for_network('network_key') }} as household_id,
         user_agent,
-        cast(downloaded_at as date) as download_date,
-        downloaded_at,
+        cast(first_requested_at as date) as download_date,
+        first_requested_at as downloaded_at,
         bytes_delivered,
         request_count,
         network_key,

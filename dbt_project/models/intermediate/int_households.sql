@@ -1,7 +1,12 @@
 {#- One row per network seen listening (a valid download), buying (an order) or browsing (a site
     event): the household that links exposure to conversion. Today a household is one network
     (an IPv4 address or an IPv6 /64); its ip_class says whether results for it are observed
-    (household) or modelled (cellular, commercial, data_centre, relay). -#}
+    (household) or modelled (cellular, commercial, data_centre, relay).
+
+    The class starts from the network's range (range_ip_class, the ip_class_ranges seed, applied
+    in staging). A network the ranges call household but that listens like a shared one
+    (int_network_behaviour: many user agents, volume, round the clock) is commercial instead;
+    ip_class_reason says which rule decided. Attribution takes ip_class from here only. -#}
 
 with
 
@@ -22,6 +27,13 @@ orders as (
 site_events as (
 
     select * from {{ ref('stg_files__site_events') }}
+    where {{ tenant_filter('tenant_id') }}
+
+),
+
+behaviour as (
+
+    select * from {{ ref('int_network_behaviour') }}
     where {{ tenant_filter('tenant_id') }}
 
 ),
@@ -88,21 +100,63 @@ households as (
 
 ),
 
+classified as (
+
+    select
+        households.*,
+        coalesce(households.ip_class, 'household') as range_ip_class,
+        behaviour.behaviour_reason,
+        behaviour.user_agents,
+        behaviour.active_days,
+        behaviour.downloads_per_active_day,
+        behaviour.max_downloads_per_day,
+        behaviour.mean_active_hours_per_day
+
+    from households
+    left join behaviour
+        on behaviour.tenant_id = households.tenant_id
+        and behaviour.network_key = households.network_key
+
+),
+
 final as (
 
     select
         tenant_id,
         {{ household_id_for_network('network_key') }} as household_id,
         ip_version,
-        coalesce(ip_class, 'household') as ip_class,
+        -- Behaviour only ever demotes a household range: a cellular or data-centre range says
+        -- more about a network than how much it listens.
+        cast(
+            case
+                when range_ip_class = 'household' and behaviour_reason is not null
+                    then 'commercial'
+                else range_ip_class
+            end
+            as {{ dbt.type_string() }}
+        ) as ip_class,
         first_seen_at,
         last_seen_at,
         downloads,
         orders,
         network_key,
-        site_events
+        site_events,
+        cast(range_ip_class as {{ dbt.type_string() }}) as range_ip_class,
+        cast(
+            case
+                when range_ip_class = 'household' and behaviour_reason is not null
+                    then behaviour_reason
+                else 'range'
+            end
+            as {{ dbt.type_string() }}
+        ) as ip_class_reason,
+        cast(coalesce(user_agents, 0) as {{ dbt.type_bigint() }}) as user_agents,
+        cast(coalesce(active_days, 0) as {{ dbt.type_bigint() }}) as active_days,
+        downloads_per_active_day,
+        max_downloads_per_day,
+        mean_active_hours_per_day
 
-    from households
+    from classified
 
 )
 

@@ -1,7 +1,9 @@
 {#- Every contact of a household with a campaign, one row per touch, one CTE per signal.
     Today the only signal is the podcast impression; promo codes, vanity URL visits, UTM clicks
     and survey mentions are later signals: each becomes one more CTE with these columns, added
-    to the union in `touchpoints`. -#}
+    to the union in `touchpoints`. A touch's ip_class is its household's final class
+    (int_households: range, then behaviour), so a touch and the conversions of its household
+    always agree on observed (household) or modelled. -#}
 
 with
 
@@ -12,21 +14,35 @@ impressions as (
 
 ),
 
-podcast_impressions as (
+households as (
 
     select
         tenant_id,
-        impression_id as touchpoint_id,
-        'podcast_impression' as touch_type,
         household_id,
-        ip_class,
-        impressed_at as touch_ts,
-        campaign_id,
-        placement_id,
-        show_id,
-        episode_id
+        ip_class
+    from {{ ref('int_households') }}
+    where {{ tenant_filter('tenant_id') }}
+
+),
+
+podcast_impressions as (
+
+    select
+        impressions.tenant_id,
+        impressions.impression_id as touchpoint_id,
+        'podcast_impression' as touch_type,
+        impressions.household_id,
+        households.ip_class,
+        impressions.impressed_at as touch_ts,
+        impressions.campaign_id,
+        impressions.placement_id,
+        impressions.show_id,
+        impressions.episode_id
 
     from impressions
+    left join households
+        on households.tenant_id = impressions.tenant_id
+        and households.household_id = impressions.household_id
 
 ),
 

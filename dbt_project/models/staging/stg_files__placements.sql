@@ -16,6 +16,9 @@ renamed as (
         cast(episode_id as {{ dbt.type_string() }}) as episode_id,
         lower(trim(cast(position as {{ dbt.type_string() }}))) as position,
         lower(trim(cast(read_type as {{ dbt.type_string() }}))) as read_type,
+        -- Optional in the export (older files have no such column: the raw loader unions them
+        -- with a null); a blank value is unknown too.
+        nullif(lower(trim(cast(insertion_type as {{ dbt.type_string() }}))), '') as insertion_type,
         cast(ad_start_s as {{ type_double() }}) as ad_start_s,
         cast(ad_end_s as {{ type_double() }}) as ad_end_s,
         cast(cost as {{ type_double() }}) as cost,
@@ -51,6 +54,7 @@ final as (
         episode_id,
         position,
         read_type,
+        insertion_type,
         ad_start_s,
         ad_end_s,
         cost,

@@ -33,6 +33,14 @@ def good_rows(entity: str, n: int = 6) -> dict[str, list | pa.Array]:
             "file_bytes": [28_000_000 + i for i in range(n)],
             "bitrate_kbps": [128.0] * n,
         },
+        "host_downloads_daily": {
+            "platform": ["buzzsprout"] * n,
+            "show_id": ["s1"] * n,
+            "episode_id": [f"e{i}" for i in range(n)],
+            "date": pa.array([date(2026, 3, 1) + timedelta(days=i) for i in range(n)]),
+            "downloads": [100 + i for i in range(n)],
+            "reported_at": _ts(n, newest),
+        },
         "campaigns": {
             "campaign_id": [f"c{i}" for i in range(n)],
             "advertiser": ["Brand"] * n,
@@ -48,6 +56,7 @@ def good_rows(entity: str, n: int = 6) -> dict[str, list | pa.Array]:
             "episode_id": [f"e{i}" for i in range(n)],
             "position": (["pre", "mid", "post"] * n)[:n],
             "read_type": (["host", "produced"] * n)[:n],
+            "insertion_type": (["dynamic", "baked_in", None] * n)[:n],
             "ad_start_s": [0.0] * n,
             "ad_end_s": [30.0] * n,
             "cost": [250.0] * n,

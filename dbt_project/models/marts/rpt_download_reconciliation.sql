@@ -1,0 +1,92 @@
+{#- Earshot's IAB downloads next to the downloads the hosting platform reports, per episode and
+    day (docs/user/counting.md, "Reconciliation with your host"). One row per host figure:
+    tenant, platform, show, episode and day. Certified counters agree within +/-5% "generally"
+    (IAB), so a row outside var('reconciliation_tolerance_pct') is out of tolerance, and an
+    alert when either side reached var('reconciliation_min_downloads'): below that, one
+    download more or less is already several percent, which is noise, not a counting problem. -#}
+
+with
+
+host as (
+
+    select * from {{ ref('stg_files__host_downloads_daily') }}
+    where {{ tenant_filter('tenant_id') }}
+
+),
+
+earshot as (
+
+    select * from {{ ref('fct_episode_downloads_daily') }}
+    where {{ tenant_filter('tenant_id') }}
+        -- the build's one window; the same window is disclosed on every row below
+        and count_window = '{{ download_window() }}'
+
+),
+
+compared as (
+
+    select
+        host.tenant_id,
+        host.platform,
+        coalesce(host.show_id, earshot.show_id) as show_id,
+        host.episode_id,
+        host.report_date as download_date,
+        host.downloads as host_downloads,
+        coalesce(earshot.downloads, 0) as earshot_downloads
+
+    from host
+    left join earshot
+        on host.tenant_id = earshot.tenant_id
+        and host.episode_id = earshot.episode_id
+        and host.report_date = earshot.download_date
+
+),
+
+differences as (
+
+    select
+        *,
+        earshot_downloads - host_downloads as difference
+
+    from compared
+
+),
+
+final as (
+
+    select
+        tenant_id,
+        platform,
+        show_id,
+        episode_id,
+        cast(download_date as date) as download_date,
+        cast('{{ download_window() }}' as {{ dbt.type_string() }}) as count_window,
+        cast(host_downloads as {{ dbt.type_bigint() }}) as host_downloads,
+        cast(earshot_downloads as {{ dbt.type_bigint() }}) as earshot_downloads,
+        cast(difference as {{ dbt.type_bigint() }}) as difference,
+        -- in doubles: integer division truncates on PostgreSQL and not on DuckDB
+        case
+            when host_downloads = 0 then null
+            else 100 * cast(difference as {{ type_double() }})
+                / cast(host_downloads as {{ type_double() }})
+        end as difference_pct,
+        -- compared without dividing, so exactly 5% is inside on every engine; a host figure
+        -- of 0 is within tolerance only when Earshot counted nothing either
+        (
+            100 * abs(cast(difference as {{ type_double() }}))
+            <= {{ var('reconciliation_tolerance_pct', 5) }}
+            * cast(host_downloads as {{ type_double() }})
+        ) as within_tolerance,
+        (
+            100 * abs(cast(difference as {{ type_double() }}))
+            > {{ var('reconciliation_tolerance_pct', 5) }}
+            * cast(host_downloads as {{ type_double() }})
+            and greatest(host_downloads, earshot_downloads)
+            >= {{ var('reconciliation_min_downloads', 50) }}
+        ) as is_alert
+
+    from differences
+
+)
+
+select * from final
