@@ -92,6 +92,9 @@ ENTITIES: dict[str, Entity] = {
                     ("status", pa.int32()),
                     ("bytes_sent", pa.int64()),
                     ("range", pa.string()),
+                    # Seconds of audio the client received, when the source reports it (an
+                    # impression export does; web server logs do not): optional, null otherwise.
+                    ("seconds_downloaded", pa.float64()),
                 ]
             ),
             event_time="ts",

@@ -58,6 +58,8 @@ RULES: dict[str, dict[str, ColumnRule]] = {
         "episode_id": _REQ,
         "status": _REQ,
         "bytes_sent": _NON_NEGATIVE,
+        # optional: only impression exports report it
+        "seconds_downloaded": ColumnRule(min_value=0),
     },
     "orders": {
         "order_id": _REQ,

@@ -25,7 +25,7 @@ range               VARCHAR      the Range request header, null when none
 target              VARCHAR      the requested URL or path as written (still percent-encoded);
                                  the episode is found from it (``episodes.py``)
 episode_id          VARCHAR      an episode id the line names itself (JSON lines), else null
-seconds_downloaded  DOUBLE       JSON lines only; read, not landed (no column for it yet)
+seconds_downloaded  DOUBLE       JSON lines only (null for the other formats); landed
 =================== ============ ============================================================
 
 Everything is computed column-wise by DuckDB over whole blocks of lines; nothing here runs per

@@ -52,7 +52,6 @@ def _land_file(
     name = path.name
     source = parser.format.source
     skipped: Counter[str] = Counter()
-    with_seconds = 0
     started = False
     for block in read_blocks(path, block_bytes):
         if not started:
@@ -90,7 +89,6 @@ def _land_file(
         report.rows_erased += erased + erased_quarantined
         report.lines_ignored += result.ignored
         skipped.update(result.skipped)
-        with_seconds += result.with_seconds
         room = MAX_ROW_MESSAGES - len(report.messages)
         if room > 0 and quarantined.num_rows:
             shown = quarantined.slice(0, room).select(["_source_row", "reason"]).to_pylist()
@@ -111,11 +109,6 @@ def _land_file(
         report.messages.append(
             f"{erasures.stale_entries} erasure(s) were recorded under an earlier pseudonymisation "
             "key and cannot be matched any more: see docs/user/data-subjects.md"
-        )
-    if with_seconds:
-        report.messages.append(
-            f"{name}: seconds_downloaded was given on {with_seconds:,} landed line(s); it is "
-            "read but not landed (download_requests has no column for it yet)"
         )
 
 

@@ -3,7 +3,7 @@
 Keys: ``ip`` (required), ``user_agent``, ``bytes_sent`` (required, a whole number >= 0, as a
 number or digits), ``timestamp`` (required: ISO-8601 with ``Z`` or an offset, or epoch seconds as
 a number or digits), ``episode_id`` or ``url`` (one of them; ``episode_id`` wins, a ``url`` is
-mapped like a log's path), ``range`` (optional) and ``seconds_downloaded`` (read, not landed yet).
+mapped like a log's path), ``range`` (optional) and ``seconds_downloaded`` (optional, landed as is).
 Every line lands as a GET with status 200, or 206 when it has a ``range``. Other keys are
 ignored. A timestamp without an offset is refused (quarantined), as in file imports: guessing a
 zone would move the impression by hours, often to another day.

@@ -56,8 +56,6 @@ class BlockResult:
     quarantined: pa.Table
     ignored: int
     skipped: dict[str, int] = field(default_factory=dict)
-    # Landed lines that carried seconds_downloaded (JSON lines), which has no column yet.
-    with_seconds: int = 0
 
 
 def _query(format_sql: str, rule: EpisodeRule, replaced: bool) -> str:
@@ -202,7 +200,6 @@ def _split(result: pa.Table) -> BlockResult:
         if len(skipped)
         else {}
     )
-    seconds = landed.column("seconds_downloaded")
     return BlockResult(
         landed=landed_table,
         quarantined=pa.table(
@@ -214,5 +211,4 @@ def _split(result: pa.Table) -> BlockResult:
         ),
         ignored=int(counts.get(IGNORE, 0)),
         skipped={str(k): int(v) for k, v in skip_counts.items()},
-        with_seconds=len(seconds) - seconds.null_count,
     )

@@ -434,6 +434,8 @@ class ListeningModel:
                 "status": pa.array(status[order], type=pa.int32()),
                 "bytes_sent": pa.array(bytes_sent[order], type=pa.int64()),
                 "range": range_text,
+                # a hosting log does not report it
+                "seconds_downloaded": pa.nulls(listen.size, pa.float64()),
                 "listen": pa.array(listen + listen_base, type=pa.int64()),
                 "household": pa.array(listens["household"][listen], type=pa.int64()),
                 "listen_kind": pa.array(listens["kind"][listen], type=pa.int8()),

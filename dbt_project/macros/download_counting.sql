@@ -84,3 +84,13 @@
         max({{ has_200 }}) as has_200_response,
         max({{ max_200_bytes }}) as max_200_bytes
 {%- endmacro %}
+
+{#- download_window_figures() over single requests (columns of int_download_requests_classified). -#}
+{% macro download_request_figures() -%}
+    {{ download_window_figures(
+        'requested_at', 'requested_at', 'bytes_sent', '1',
+        "case when http_status = 200 then 1 else 0 end",
+        "case when http_status = 200 then bytes_sent end",
+        'ip_version', 'ip_class'
+    ) }}
+{%- endmacro %}

@@ -9,15 +9,12 @@ must therefore leave every simulated household alone.
 
 from __future__ import annotations
 
-import subprocess
-import sys
-
 import numpy as np
 import pandas as pd
 import pytest
 
 from tests.conftest import ROOT, TENANTS, BuiltPipeline
-from tests.support.warehouse_query import read_sql
+from tests.support.warehouse_query import pipeline_tenant_key, read_sql
 
 pytestmark = pytest.mark.e2e
 
@@ -32,16 +29,7 @@ def sql(p: BuiltPipeline, query: str) -> pd.DataFrame:
 
 
 def _tenant_key(pipeline: BuiltPipeline, tenant: str) -> bytes:
-    """The key the pipeline used, read through its own secret store in a child process."""
-    code = (
-        "import sys; from warehouse.pseudonymisation import tenant_key;"
-        f" sys.stdout.write(tenant_key({tenant!r}).hex())"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=pipeline.env, capture_output=True, text=True
-    )
-    assert proc.returncode == 0, proc.stderr
-    return bytes.fromhex(proc.stdout)
+    return pipeline_tenant_key(ROOT, pipeline.env, tenant)
 
 
 def _truth_networks(pipeline: BuiltPipeline, tenant: str) -> pd.DataFrame:

@@ -16,14 +16,12 @@ from __future__ import annotations
 import base64
 import ipaddress
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from tests.conftest import ROOT, TENANTS, BuiltPipeline
-from tests.support.warehouse_query import read_sql
+from tests.support.warehouse_query import pipeline_tenant_key, read_sql
 from warehouse.pseudonymisation import hmac_pads
 
 pytestmark = pytest.mark.e2e
@@ -41,16 +39,7 @@ def pipeline(request: pytest.FixtureRequest) -> BuiltPipeline:
 
 
 def _tenant_key(pipeline: BuiltPipeline, tenant: str) -> bytes:
-    """The key the pipeline used, read through the same secret store, in a child process."""
-    code = (
-        "import sys; from warehouse.pseudonymisation import tenant_key;"
-        f" sys.stdout.write(tenant_key({tenant!r}).hex())"
-    )
-    proc = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=pipeline.env, capture_output=True, text=True
-    )
-    assert proc.returncode == 0, proc.stderr
-    return bytes.fromhex(proc.stdout)
+    return pipeline_tenant_key(ROOT, pipeline.env, tenant)
 
 
 def _needles(key: bytes) -> list[str]:

@@ -150,6 +150,7 @@ def _requests(ips: list[str], day: str) -> pa.Table:
             "status": pa.array([200] * n, pa.int32()),
             "bytes_sent": pa.array([1000 + i for i in range(n)], pa.int64()),
             "range": pa.nulls(n, pa.string()),
+            "seconds_downloaded": pa.nulls(n, pa.float64()),
         },
         schema=ENTITIES["download_requests"].schema,
     )

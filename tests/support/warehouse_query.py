@@ -24,3 +24,20 @@ def read_sql(warehouse: str, home: Path, env: dict[str, str], sql: str) -> pd.Da
         cur = conn.execute(sql)
         cols = [d.name for d in cur.description]
         return pd.DataFrame(cur.fetchall(), columns=cols)
+
+
+def pipeline_tenant_key(root: Path, env: dict[str, str], tenant: str) -> bytes:
+    """The pseudonymisation key a built pipeline used for ``tenant``, read through its own
+    secret store in a child process (its environment, not the test's)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from warehouse.pseudonymisation import tenant_key;"
+        f" sys.stdout.write(tenant_key({tenant!r}).hex())"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], cwd=root, env=env, capture_output=True, text=True
+    )
+    assert proc.returncode == 0, proc.stderr
+    return bytes.fromhex(proc.stdout)

@@ -59,6 +59,7 @@ def requests_on(*days: tuple[str, int]) -> pa.Table:
             "status": pa.array([206] * n, pa.int32()),
             "bytes_sent": pa.array([1_000_000 + i for i in range(n)], pa.int64()),
             "range": ["bytes=0-"] * n,
+            "seconds_downloaded": [None] * n,
         },
         schema=schema,
     )

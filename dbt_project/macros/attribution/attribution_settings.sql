@@ -78,3 +78,16 @@
 {% macro postgres__attribution_id_order(column) -%}
     {{ column }} collate "C"
 {%- endmacro %}
+
+{#- Join condition: a touch of relation `touches` may take credit for a conversion of relation
+    `conversions`: same tenant and household, at or before the conversion and at most
+    var('lookback_days') before it (a touch exactly at the window's edge counts). Compared on
+    timestamps (the conversion minus a whole number of seconds), which is exact on every engine. -#}
+{% macro touch_in_lookback_window(touches, conversions) -%}
+    {%- set settings = attribution_settings() -%}
+    {{ touches }}.tenant_id = {{ conversions }}.tenant_id
+        and {{ touches }}.household_id = {{ conversions }}.household_id
+        and {{ touches }}.touch_ts <= {{ conversions }}.conversion_ts
+        and {{ touches }}.touch_ts >= {{ dbt.dateadd(
+            'second', -1 * settings.lookback_seconds, conversions ~ '.conversion_ts') }}
+{%- endmacro %}

@@ -28,7 +28,8 @@ renamed as (
         cast(method as {{ dbt.type_string() }}) as method,
         cast(status as integer) as http_status,
         cast(bytes_sent as {{ dbt.type_bigint() }}) as bytes_sent,
-        cast(range as {{ dbt.type_string() }}) as range_header
+        cast(range as {{ dbt.type_string() }}) as range_header,
+        cast(seconds_downloaded as {{ type_double() }}) as seconds_downloaded
 
     from source
 
@@ -48,12 +49,14 @@ final as (
 
     select
         distinct_lines.tenant_id,
-        -- the address enters the line's hash only pseudonymised
+        -- the address enters the line's hash only pseudonymised; seconds_downloaded as whole
+        -- milliseconds, because a double's text differs between engines
         {{ hashed_id([
             'distinct_lines.tenant_id', 'distinct_lines.requested_at',
             'pseudonymised_addresses.address_key', 'distinct_lines.user_agent',
             'distinct_lines.episode_id', 'distinct_lines.method', 'distinct_lines.http_status',
             'distinct_lines.bytes_sent', 'distinct_lines.range_header',
+            'cast(round(distinct_lines.seconds_downloaded * 1000) as ' ~ dbt.type_bigint() ~ ')',
         ]) }} as request_id,
         distinct_lines.requested_at,
         pseudonymised_addresses.ip_version,
@@ -64,7 +67,8 @@ final as (
         upper(trim(distinct_lines.method)) as http_method,
         distinct_lines.http_status,
         distinct_lines.bytes_sent,
-        distinct_lines.range_header
+        distinct_lines.range_header,
+        distinct_lines.seconds_downloaded
 
     from distinct_lines
     left join pseudonymised_addresses

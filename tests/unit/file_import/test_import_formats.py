@@ -48,7 +48,11 @@ def test_csv_and_parquet_land_the_same_data(tmp_path: Path) -> None:
     # Same content, same chunks: the same batch ids and paths, whatever the format.
     assert csv_paths == parquet_paths
     expected = table.set_column(0, "ts", table.column("ts").cast(pa.timestamp("us")))
-    assert csv_rows.select(REQUESTS.names).equals(expected.cast(REQUESTS))
+    exported = pa.schema([REQUESTS.field(name) for name in table.column_names])
+    assert csv_rows.select(exported.names).equals(expected.cast(exported))
+    # An optional column the export does not have (seconds_downloaded) lands as nulls.
+    assert set(REQUESTS.names) - set(exported.names) == {"seconds_downloaded"}
+    assert csv_rows.column("seconds_downloaded").null_count == csv_rows.num_rows
 
 
 def test_timestamps_with_offsets_land_as_utc(zone: LandingZone, export_dir: Path) -> None:

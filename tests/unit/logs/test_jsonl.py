@@ -115,4 +115,6 @@ def test_jsonl_impression_export(tmp_path: Path, zone: LandingZone) -> None:
     assert raw_records(zone)[7] == {"line": LINES[6], "ip": "192.0.2.55"}
     f = report.files[0]
     assert (f.rows_read, f.rows_landed, f.rows_quarantined, f.lines_ignored) == (13, 4, 8, 1)
-    assert any("seconds_downloaded was given on 1 landed line(s)" in m for m in f.messages)
+    # seconds_downloaded lands where a line gave it, null elsewhere
+    seconds = zone.read(TENANT, "logs_jsonl", "download_requests").sort_by("_source_row")
+    assert seconds.column("seconds_downloaded").to_pylist() == [32.5, None, None, None]

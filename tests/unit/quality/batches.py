@@ -72,6 +72,7 @@ def good_rows(entity: str, n: int = 6) -> dict[str, list | pa.Array]:
             "status": pa.array([200] * n, pa.int32()),
             "bytes_sent": [1_000_000 + i for i in range(n)],
             "range": [None] * n,
+            "seconds_downloaded": ([61.5, None] * n)[:n],
         },
         "orders": {
             "order_id": [f"o{i}" for i in range(n)],
