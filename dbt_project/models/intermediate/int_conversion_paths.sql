@@ -5,7 +5,6 @@
     has no path and takes no part in attribution. With var exclude_prior_customers, the touches
     of a campaign whose start the household had already ordered before are left out
     (int_prior_customer_exclusions); a conversion left without touches has no path. -#}
-{%- set settings = attribution_settings() -%}
 
 with
 
@@ -69,11 +68,7 @@ touches_in_window as (
             as seconds_before_conversion
     from conversions
     inner join touchpoints
-        on touchpoints.tenant_id = conversions.tenant_id
-        and touchpoints.household_id = conversions.household_id
-        and touchpoints.touch_ts <= conversions.conversion_ts
-        and touchpoints.touch_ts >= {{ dbt.dateadd(
-            'second', -1 * settings.lookback_seconds, 'conversions.conversion_ts') }}
+        on {{ touch_in_lookback_window('touchpoints', 'conversions') }}
     left join exclusions
         on exclusions.tenant_id = conversions.tenant_id
         and exclusions.conversion_id = conversions.conversion_id

@@ -68,12 +68,7 @@ listener_episode_days as (
         user_agent,
         episode_id,
         request_date,
-        {{ download_window_figures(
-            'requested_at', 'requested_at', 'bytes_sent', '1',
-            "case when http_status = 200 then 1 else 0 end",
-            "case when http_status = 200 then bytes_sent end",
-            'ip_version', 'ip_class'
-        ) }}
+        {{ download_request_figures() }}
 
     from valid_requests
     group by tenant_id, network_key, user_agent, episode_id, request_date
@@ -332,12 +327,7 @@ long_windows as (
         user_agent,
         episode_id,
         window_key,
-        {{ download_window_figures(
-            'requested_at', 'requested_at', 'bytes_sent', '1',
-            "case when http_status = 200 then 1 else 0 end",
-            "case when http_status = 200 then bytes_sent end",
-            'ip_version', 'ip_class'
-        ) }}
+        {{ download_request_figures() }}
 
     from windowed
     group by tenant_id, network_key, user_agent, episode_id, window_key

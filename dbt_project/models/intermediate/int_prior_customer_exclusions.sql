@@ -5,7 +5,6 @@
     default): when true int_conversion_paths drops those touches, so the campaign takes no credit
     for a customer it did not win, and fct_campaign_performance counts the conversions. A
     campaign without a start date has no "before" and excludes nothing. -#}
-{%- set settings = attribution_settings() -%}
 {%- set exclude = var('exclude_prior_customers', false) -%}
 {%- if exclude is string -%}
     {%- set exclude = exclude | lower in ('true', '1', 'yes') -%}
@@ -73,11 +72,7 @@ prior_customer_conversions as (
         on first_orders.tenant_id = conversions.tenant_id
         and first_orders.household_id = conversions.household_id
     inner join touchpoints
-        on touchpoints.tenant_id = conversions.tenant_id
-        and touchpoints.household_id = conversions.household_id
-        and touchpoints.touch_ts <= conversions.conversion_ts
-        and touchpoints.touch_ts >= {{ dbt.dateadd(
-            'second', -1 * settings.lookback_seconds, 'conversions.conversion_ts') }}
+        on {{ touch_in_lookback_window('touchpoints', 'conversions') }}
     inner join campaigns
         on campaigns.tenant_id = touchpoints.tenant_id
         and campaigns.campaign_id = touchpoints.campaign_id

@@ -34,10 +34,7 @@ latest as (
 
     select
         *,
-        row_number() over (
-            partition by tenant_id, platform, episode_id, report_date
-            order by _extracted_at desc, _batch_id desc, _source_row desc
-        ) as version_rank
+        {{ landing_version_rank('tenant_id, platform, episode_id, report_date') }} as version_rank
 
     from renamed
 

@@ -36,10 +36,7 @@ latest as (
 
     select
         *,
-        row_number() over (
-            partition by tenant_id, placement_id
-            order by _extracted_at desc, _batch_id desc, _source_row desc
-        ) as version_rank
+        {{ landing_version_rank('tenant_id, placement_id') }} as version_rank
 
     from renamed
 
