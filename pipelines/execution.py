@@ -27,6 +27,9 @@ class RunOutcome:
     materialized: list[str] = field(default_factory=list)
     failed_steps: list[str] = field(default_factory=list)
     failed_checks: list[str] = field(default_factory=list)
+    # Checks of severity WARN that did not pass (the reconciliation with the host's figures):
+    # reported, but they block nothing and do not fail the run.
+    warned_checks: list[str] = field(default_factory=list)
     log_path: Path | None = None
 
     def format(self) -> str:
@@ -37,6 +40,7 @@ class RunOutcome:
         ]
         lines += [f"  failed step: {m}" for m in self.failed_steps]
         lines += [f"  failed check: {m}" for m in self.failed_checks]
+        lines += [f"  warning (check of severity WARN): {m}" for m in self.warned_checks]
         if self.log_path is not None:
             lines.append(f"  dbt output: {self.log_path}; every event: the Dagster UI (make ui)")
         return "\n".join(lines)
@@ -129,9 +133,11 @@ def _outcome(tenant_id: str, result: dg.ExecuteInProcessResult) -> RunOutcome:
             if not evaluation.passed:
                 key = evaluation.asset_check_key
                 desc = evaluation.description or ""
-                outcome.failed_checks.append(
-                    f"{key.asset_key.to_user_string()} / {key.name}: {desc}".strip()
-                )
+                line = f"{key.asset_key.to_user_string()} / {key.name}: {desc}".strip()
+                if evaluation.severity == dg.AssetCheckSeverity.WARN:
+                    outcome.warned_checks.append(line.rstrip(":"))
+                else:
+                    outcome.failed_checks.append(line)
     if outcome.failed_checks or outcome.failed_steps:
         outcome.success = False
     return outcome

@@ -14,18 +14,9 @@ import pandas as pd
 import pytest
 
 from tests.conftest import ROOT, TENANTS, BuiltPipeline
-from tests.support.warehouse_query import pipeline_tenant_key, read_sql
+from tests.support.warehouse_query import pipeline_tenant_key, sql
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture(params=["duckdb_pipeline", "postgres_pipeline"])
-def pipeline(request: pytest.FixtureRequest) -> BuiltPipeline:
-    return request.getfixturevalue(request.param)
-
-
-def sql(p: BuiltPipeline, query: str) -> pd.DataFrame:
-    return read_sql(p.warehouse, p.home, p.env, query)
 
 
 def _tenant_key(pipeline: BuiltPipeline, tenant: str) -> bytes:

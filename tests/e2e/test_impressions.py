@@ -9,22 +9,13 @@ import pandas as pd
 import pytest
 
 from tests.conftest import TENANTS, BuiltPipeline
-from tests.support.warehouse_query import read_sql
+from tests.support.warehouse_query import sql
 
 pytestmark = pytest.mark.e2e
 
 # Fewest in-flight downloads of a campaign's placements at one position for its delivery share
 # to be compared with the campaign's other positions.
 MIN_CHANCES = 10
-
-
-@pytest.fixture(params=["duckdb_pipeline", "postgres_pipeline"])
-def pipeline(request: pytest.FixtureRequest) -> BuiltPipeline:
-    return request.getfixturevalue(request.param)
-
-
-def sql(p: BuiltPipeline, query: str) -> pd.DataFrame:
-    return read_sql(p.warehouse, p.home, p.env, query)
 
 
 def _per_position(p: BuiltPipeline) -> pd.DataFrame:

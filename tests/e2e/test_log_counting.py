@@ -116,6 +116,10 @@ def _catalog(folder: Path) -> None:
         "p_baked_pre,c_baked,ep-1,pre,host,baked_in,0,30,100,,\n"
         "p_baked_post,c_baked,ep-1,post,host,baked_in,570,600,100,,\n"
     )
+    # The host claims 60 downloads on the first day, far from Earshot's count: an alert.
+    (folder / "host_downloads_daily.csv").write_text(
+        f"platform,show_id,episode_id,date,downloads\nfile,show-a,ep-1,{DAY.date()},60\n"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +156,13 @@ def counted(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             "--episode-pattern", r"/shows/[^/]+/([^/]+)\.mp3$", str(log),
         )  # fmt: skip
         assert "quarantined" not in imported.stdout or " 0 quarantined" in imported.stdout
-        run_earshot(env, "run", "--tenant", tenant)
+        ran = run_earshot(env, "run", "--tenant", tenant)
+        # The reconciliation alert is a WARN check: reported, and the run still succeeds.
+        assert "succeeded" in ran.stdout, ran.stdout
+        assert (
+            "warning (check of severity WARN): marts/rpt_download_reconciliation"
+            " / rpt_download_reconciliation_no_alerts" in ran.stdout
+        ), ran.stdout
     wh = DuckDBWarehouse(home / "warehouse.duckdb")
     try:
         yield {"wh": wh}
@@ -235,3 +245,11 @@ def test_seconds_downloaded_reach_staging_from_the_impression_export(
     )
     assert _rows(counted["wh"], sql, JSONL) == [(11, 11, 600.0)]
     assert _rows(counted["wh"], sql, CLF) == [(13, 0, None)]
+
+
+def test_the_host_figure_far_from_the_count_alerts(counted: dict[str, Any]) -> None:
+    sql = (
+        "select host_downloads, earshot_downloads, difference, within_tolerance, is_alert"
+        " from marts.rpt_download_reconciliation where tenant_id = ?"
+    )
+    assert _rows(counted["wh"], sql, CLF) == [(60, 4, -56, False, True)]

@@ -33,11 +33,6 @@ IPV4 = re.compile(r"(?<![0-9.])(?:[0-9]{1,3}\.){3}[0-9]{1,3}(?![0-9.])")
 IPV6 = re.compile(r"(?<![0-9a-fA-F:])(?:[0-9a-fA-F]{0,4}:){2,7}[0-9a-fA-F]{0,4}(?![0-9a-fA-F:])")
 
 
-@pytest.fixture(params=["duckdb_pipeline", "postgres_pipeline"])
-def pipeline(request: pytest.FixtureRequest) -> BuiltPipeline:
-    return request.getfixturevalue(request.param)
-
-
 def _tenant_key(pipeline: BuiltPipeline, tenant: str) -> bytes:
     return pipeline_tenant_key(ROOT, pipeline.env, tenant)
 

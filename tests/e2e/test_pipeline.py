@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.pandas_attribution import MODELS, attribute
 from tests.conftest import TENANTS, BuiltPipeline
-from tests.support.warehouse_query import read_sql
+from tests.support.warehouse_query import sql
 
 pytestmark = pytest.mark.e2e
 
@@ -23,15 +23,6 @@ MARTS = [
     "marts.dim_campaigns",
     "marts.fct_episode_downloads_daily",
 ]
-
-
-@pytest.fixture(params=["duckdb_pipeline", "postgres_pipeline"])
-def pipeline(request: pytest.FixtureRequest) -> BuiltPipeline:
-    return request.getfixturevalue(request.param)
-
-
-def sql(p: BuiltPipeline, query: str) -> pd.DataFrame:
-    return read_sql(p.warehouse, p.home, p.env, query)
 
 
 def test_every_mart_has_rows_for_every_tenant(pipeline: BuiltPipeline) -> None:

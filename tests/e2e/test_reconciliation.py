@@ -15,20 +15,11 @@ import pyarrow.parquet as pq
 import pytest
 
 from tests.conftest import TENANTS, BuiltPipeline
-from tests.support.warehouse_query import read_sql
+from tests.support.warehouse_query import sql
 
 pytestmark = pytest.mark.e2e
 
 KEY = ["tenant_id", "platform", "episode_id", "download_date"]
-
-
-@pytest.fixture(params=["duckdb_pipeline", "postgres_pipeline"])
-def pipeline(request: pytest.FixtureRequest) -> BuiltPipeline:
-    return request.getfixturevalue(request.param)
-
-
-def sql(p: BuiltPipeline, query: str) -> pd.DataFrame:
-    return read_sql(p.warehouse, p.home, p.env, query)
 
 
 def _reconciliation(p: BuiltPipeline) -> pd.DataFrame:

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
+
+if TYPE_CHECKING:
+    from tests.conftest import BuiltPipeline
 
 
 def read_sql(warehouse: str, home: Path, env: dict[str, str], sql: str) -> pd.DataFrame:
@@ -24,6 +28,11 @@ def read_sql(warehouse: str, home: Path, env: dict[str, str], sql: str) -> pd.Da
         cur = conn.execute(sql)
         cols = [d.name for d in cur.description]
         return pd.DataFrame(cur.fetchall(), columns=cols)
+
+
+def sql(pipeline: BuiltPipeline, query: str) -> pd.DataFrame:
+    """``query``'s result from a built pipeline's warehouse."""
+    return read_sql(pipeline.warehouse, pipeline.home, pipeline.env, query)
 
 
 def pipeline_tenant_key(root: Path, env: dict[str, str], tenant: str) -> bytes:
