@@ -7,14 +7,7 @@ import os
 import sys
 from pathlib import Path
 
-from warehouse.settings import InvalidTenantId, validate_tenant_id
-
-
-def _tenant(value: str) -> str:
-    try:
-        return validate_tenant_id(value)
-    except InvalidTenantId as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+from pipelines.cli_args import tenant_arg
 
 
 def cmd_ingest_files(args: argparse.Namespace) -> int:
@@ -63,7 +56,7 @@ def cmd_report_campaigns(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from pipelines.demo import run_demo
 
-    return run_demo([_tenant(t) for t in args.tenants.split(",")], preset=args.preset)
+    return run_demo([tenant_arg(t) for t in args.tenants.split(",")], preset=args.preset)
 
 
 def cmd_ui(args: argparse.Namespace) -> int:
@@ -100,7 +93,7 @@ def build_parser() -> argparse.ArgumentParser:
     files = ingest_sub.add_parser(
         "files", help="land CSV or Parquet export files (docs/user/file-import.md)"
     )
-    files.add_argument("--tenant", required=True, type=_tenant)
+    files.add_argument("--tenant", required=True, type=tenant_arg)
     files.add_argument("directory", help="folder holding <entity>.csv|.parquet files")
     files.set_defaults(func=cmd_ingest_files)
     from pipelines.cli_logs import register_log_commands
@@ -108,7 +101,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_log_commands(ingest_sub)
 
     run = sub.add_parser("run", help="materialize every stage for one tenant through Dagster")
-    run.add_argument("--tenant", required=True, type=_tenant)
+    run.add_argument("--tenant", required=True, type=tenant_arg)
     run.add_argument("--source-dir", help="land files from here instead of the tenant's inbox")
     run.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's log")
     run.set_defaults(func=cmd_run)
@@ -116,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     report = sub.add_parser("report", help="print results from the marts")
     report_sub = report.add_subparsers(dest="report", required=True)
     campaigns = report_sub.add_parser("campaigns", help="per-campaign table, five models")
-    campaigns.add_argument("--tenant", required=True, type=_tenant)
+    campaigns.add_argument("--tenant", required=True, type=tenant_arg)
     campaigns.set_defaults(func=cmd_report_campaigns)
 
     demo = sub.add_parser("demo", help="simulate tenants and run the whole pipeline")

@@ -1,8 +1,7 @@
 """`earshot ingest logs`: land CDN and host download logs (docs/user/log-import.md).
 
 Registered by ``register_log_commands(ingest_subparsers)`` with the subparsers of
-``earshot ingest`` (pipelines/cli.py). Until then, ``python -m pipelines.cli_logs ingest logs
-...`` runs the same command.
+``earshot ingest`` (pipelines/cli.py).
 """
 
 from __future__ import annotations
@@ -11,16 +10,11 @@ import argparse
 import sys
 from pathlib import Path
 
-from warehouse.settings import InvalidTenantId, validate_tenant_id
+from pipelines.cli_args import tenant_arg
 
+# connectors.logs.FORMATS by name, written out so that every `earshot` command does not import
+# DuckDB to build its parser (tests/unit/logs/test_cli.py keeps the two equal).
 FORMAT_NAMES = ("combined", "combined_range", "cloudfront", "s3", "jsonl")
-
-
-def _tenant(value: str) -> str:
-    try:
-        return validate_tenant_id(value)
-    except InvalidTenantId as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def cmd_ingest_logs(args: argparse.Namespace) -> int:
@@ -64,7 +58,7 @@ def register_log_commands(ingest_subparsers: argparse._SubParsersAction) -> None
             "are not downloads are skipped and counted."
         ),
     )
-    logs.add_argument("--tenant", required=True, type=_tenant)
+    logs.add_argument("--tenant", required=True, type=tenant_arg)
     logs.add_argument(
         "--format",
         required=True,

@@ -12,17 +12,10 @@ import argparse
 import sys
 from typing import TYPE_CHECKING
 
-from warehouse.settings import InvalidTenantId, validate_tenant_id
+from pipelines.cli_args import tenant_arg
 
 if TYPE_CHECKING:
     from warehouse.data_subjects import RewrittenFile
-
-
-def _tenant(value: str) -> str:
-    try:
-        return validate_tenant_id(value)
-    except InvalidTenantId as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _run(args: argparse.Namespace, erase: bool) -> int:
@@ -119,7 +112,7 @@ def register_subject_commands(subparsers: argparse._SubParsersAction) -> None:
     show = subject_sub.add_parser(
         "show", help="count the rows held about an address's household, per place (audited)"
     )
-    show.add_argument("--tenant", required=True, type=_tenant)
+    show.add_argument("--tenant", required=True, type=tenant_arg)
     show.add_argument("--ip", required=True, help=ip_help)
     show.set_defaults(func=cmd_subject_show)
 
@@ -128,7 +121,7 @@ def register_subject_commands(subparsers: argparse._SubParsersAction) -> None:
         help="delete every row of an address's household from the landing zone and the "
         "warehouse (audited)",
     )
-    erase.add_argument("--tenant", required=True, type=_tenant)
+    erase.add_argument("--tenant", required=True, type=tenant_arg)
     erase.add_argument("--ip", required=True, help=ip_help)
     erase.add_argument("--yes", action="store_true", help="confirm the erasure")
     erase.add_argument(
@@ -136,15 +129,3 @@ def register_subject_commands(subparsers: argparse._SubParsersAction) -> None:
         help="why (e.g. the request's reference), kept in the audit log; no personal data",
     )
     erase.set_defaults(func=cmd_subject_erase)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """The `subject` group on its own (``python -m pipelines.cli_subjects subject ...``)."""
-    parser = argparse.ArgumentParser(prog="earshot")
-    register_subject_commands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args) or 0)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,14 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from warehouse.settings import InvalidTenantId, validate_tenant_id
-
-
-def _tenant(value: str) -> str:
-    try:
-        return validate_tenant_id(value)
-    except InvalidTenantId as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
+from pipelines.cli_args import tenant_arg
 
 
 def _require_postgres() -> bool:
@@ -98,7 +91,7 @@ def register_cli(subparsers: argparse._SubParsersAction) -> argparse._SubParsers
     grant = tenant_sub.add_parser(
         "grant-bi", help="create or rotate a tenant's read-only BI login (docs/user/bi-access.md)"
     )
-    grant.add_argument("--tenant", required=True, type=_tenant)
+    grant.add_argument("--tenant", required=True, type=tenant_arg)
     grant.add_argument(
         "--ask-password",
         action="store_true",

@@ -11,7 +11,7 @@ import sys
 from dataclasses import asdict
 from typing import Any
 
-from warehouse.settings import InvalidTenantId, validate_tenant_id
+from pipelines.cli_args import tenant_arg
 
 # CLI option -> Tenant field, for the settings create and update share.
 _SETTING_OPTIONS: dict[str, tuple[str, type, str]] = {
@@ -41,13 +41,6 @@ _SETTING_OPTIONS: dict[str, tuple[str, type, str]] = {
     ),
     "--max-landed-bytes": ("max_landed_bytes", int, "quota of bytes in the landing zone"),
 }
-
-
-def _tenant(value: str) -> str:
-    try:
-        return validate_tenant_id(value)
-    except InvalidTenantId as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from exc
 
 
 def _connector_ref(value: str) -> tuple[str, str]:
@@ -275,7 +268,7 @@ def cmd_tenant_delete(args: argparse.Namespace) -> int:
 
 
 def _add_settings(parser: argparse.ArgumentParser, *, name_required: bool) -> None:
-    parser.add_argument("--tenant", required=True, type=_tenant)
+    parser.add_argument("--tenant", required=True, type=tenant_arg)
     parser.add_argument("--name", required=name_required, help="display name")
     for option, (field, kind, help_text) in _SETTING_OPTIONS.items():
         parser.add_argument(option, dest=field, type=kind, default=None, help=help_text)
@@ -305,7 +298,7 @@ def register_tenant_commands(tenant_subparsers: argparse._SubParsersAction) -> N
     listing.set_defaults(func=cmd_tenant_list)
 
     show = tenant_subparsers.add_parser("show", help="print one tenant's settings")
-    show.add_argument("--tenant", required=True, type=_tenant)
+    show.add_argument("--tenant", required=True, type=tenant_arg)
     show.set_defaults(func=cmd_tenant_show)
 
     update = tenant_subparsers.add_parser("update", help="change a tenant's settings")
@@ -317,13 +310,13 @@ def register_tenant_commands(tenant_subparsers: argparse._SubParsersAction) -> N
         help="a tenant's landed bytes and monthly download requests against its quotas; "
         "exits 1 when over one",
     )
-    usage.add_argument("--tenant", required=True, type=_tenant)
+    usage.add_argument("--tenant", required=True, type=tenant_arg)
     usage.add_argument("--json", action="store_true", help="print the usage as JSON")
     usage.set_defaults(func=cmd_tenant_usage)
 
     delete = tenant_subparsers.add_parser(
         "delete", help="offboard a tenant: delete its landed data, warehouse rows and settings"
     )
-    delete.add_argument("--tenant", required=True, type=_tenant)
+    delete.add_argument("--tenant", required=True, type=tenant_arg)
     delete.add_argument("--yes", action="store_true", help="confirm the deletion")
     delete.set_defaults(func=cmd_tenant_delete)

@@ -20,8 +20,8 @@ from dagster_dbt import DbtCliResource
 
 from pipelines.dbt_project import dbt_executable, dbt_project
 from warehouse.connection import Warehouse, connect
-from warehouse.landing import LandingZone, QuotaGuard, landing_kind
-from warehouse.settings import paths, warehouse_target
+from warehouse.landing import LandingZone, landing_kind
+from warehouse.settings import deployment, paths, warehouse_target
 
 
 class WarehouseResource(dg.ConfigurableResource):
@@ -38,8 +38,9 @@ class WarehouseResource(dg.ConfigurableResource):
 class LandingResource(dg.ConfigurableResource):
     """The landing zone: a local folder (`kind="local"`) or an S3 bucket (`kind="s3"`).
 
-    Only where the zone is goes in the config; S3 credentials come from the standard AWS chain
-    (environment, instance role) when the client is made.
+    Only where the zone is goes in the config; S3 credentials and an endpoint override
+    (`EARSHOT_S3_ENDPOINT_URL`) come from the environment when the client is made, exactly as
+    for `earshot ingest` (`S3Storage.from_env`).
     """
 
     kind: str = "local"
@@ -47,31 +48,26 @@ class LandingResource(dg.ConfigurableResource):
     bucket: str | None = None
     prefix: str = ""
 
-    def zone(
-        self, tenant_scope: str | None = None, quota_guard: QuotaGuard | None = None
-    ) -> LandingZone:
+    def zone(self, tenant_scope: str | None = None) -> LandingZone:
         """The zone; a run passes its tenant as ``tenant_scope`` so it cannot write another's."""
         if self.kind == "s3":
             from warehouse.s3_storage import S3Storage
 
-            storage = S3Storage(bucket=self.bucket or "", prefix=self.prefix)
-            return LandingZone(storage=storage, quota_guard=quota_guard, tenant_scope=tenant_scope)
-        return LandingZone(
-            Path(self.root or paths().landing), quota_guard=quota_guard, tenant_scope=tenant_scope
-        )
-
-
-def deployment() -> str:
-    name = os.environ.get("EARSHOT_DEPLOYMENT", "local")
-    if name not in ("local", "production"):
-        raise ValueError(f"EARSHOT_DEPLOYMENT must be 'local' or 'production', not {name!r}")
-    return name
+            environ = {
+                **os.environ,
+                "EARSHOT_LANDING_BUCKET": self.bucket or "",
+                "EARSHOT_LANDING_PREFIX": self.prefix,
+            }
+            storage = S3Storage.from_env(environ)
+            return LandingZone(storage=storage, tenant_scope=tenant_scope)
+        return LandingZone(Path(self.root or paths().landing), tenant_scope=tenant_scope)
 
 
 def _landing_resource() -> LandingResource:
     if landing_kind() == "s3":
-        bucket = os.environ.get("EARSHOT_LANDING_BUCKET")
+        bucket = os.environ.get("EARSHOT_LANDING_BUCKET", "").strip()
         if not bucket:
+            # refused when the definitions load, not at a run's first step
             raise ValueError("EARSHOT_LANDING_BUCKET must name the landing bucket for S3 landing")
         return LandingResource(
             kind="s3", bucket=bucket, prefix=os.environ.get("EARSHOT_LANDING_PREFIX", "")

@@ -47,7 +47,7 @@ import pyarrow.parquet as pq
 from warehouse.entities import ENTITIES, METADATA_SCHEMA, QUARANTINE_SCHEMA, TS, landed_schema
 from warehouse.landing_storage import LandingStorage, LocalFolderStorage
 from warehouse.row_hashes import row_hashes
-from warehouse.settings import paths, validate_tenant_id
+from warehouse.settings import deployment, paths, validate_tenant_id
 
 QUARANTINE_DIR = "_quarantine"
 STAGING_DIR = "_staging"
@@ -135,6 +135,9 @@ def _without(
     """``table`` and ``days`` without the rows ``drop`` marks (null counts as keep)."""
     if len(drop) != table.num_rows:
         raise ValueError(f"drop has {len(drop)} values for {table.num_rows} rows")
+    if not pc.any(drop).as_py():
+        # the usual case once a tenant has erasures: none of them in this batch
+        return table, days
     keep = pc.invert(pc.fill_null(drop, False))
     if isinstance(keep, pa.ChunkedArray):
         keep = keep.combine_chunks()
@@ -633,7 +636,7 @@ def configured_zone(
 
 def landing_kind() -> str:
     """``local`` or ``s3``, from ``EARSHOT_LANDING`` (default by ``EARSHOT_DEPLOYMENT``)."""
-    default = "s3" if os.environ.get("EARSHOT_DEPLOYMENT") == "production" else "local"
+    default = "s3" if deployment() == "production" else "local"
     kind = os.environ.get("EARSHOT_LANDING", default)
     if kind not in ("local", "s3"):
         raise ValueError(f"EARSHOT_LANDING must be 'local' or 's3', not {kind!r}")

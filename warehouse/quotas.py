@@ -71,9 +71,10 @@ def read_limits(tenant_id: str, target: str | None = None) -> QuotaLimits | None
     if target == "duckdb" and not paths().duckdb_path.exists():
         return None
     with connect(target, read_only=True) as wh:
-        if get_tenant(wh, tenant_id) is None:
-            return None
-        return limits_for(wh, tenant_id)
+        tenant = get_tenant(wh, tenant_id)
+    if tenant is None:
+        return None
+    return QuotaLimits(tenant.max_landed_bytes, tenant.max_download_requests_per_month)
 
 
 @dataclass(frozen=True)

@@ -69,26 +69,10 @@ def ensure_table(wh: Warehouse, table: str, schema: pa.Schema) -> None:
             [RAW_SCHEMA, table],
         )
     }
-    types = _DUCKDB_TYPES if wh.engine == "duckdb" else _POSTGRES_TYPES
     for field in schema:
         if field.name not in existing:
-            column = f'"{field.name}" {types[field.type]}'
+            column = column_ddl(pa.schema([field]), wh.engine)
             wh.execute(f'alter table "{RAW_SCHEMA}"."{table}" add column {column}')
-
-
-def _select_list(schema: pa.Schema, files: list[str]) -> str:
-    """The contract's columns as DuckDB reads them from ``files``: a column that none of the
-    files has (every landed file predates it) is a typed null, which read_parquet's
-    union_by_name cannot produce on its own."""
-    present: set[str] = set()
-    for path in files:
-        present.update(pq.read_schema(path).names)
-    return ", ".join(
-        f'"{f.name}"'
-        if f.name in present
-        else f'cast(null as {_DUCKDB_TYPES[f.type]}) as "{f.name}"'
-        for f in schema
-    )
 
 
 def replace_tenant_rows(
@@ -122,15 +106,17 @@ def _replace(
     rows = 0
     if keys:
         if wh.engine == "duckdb":
-            cols = ", ".join(f'"{f.name}"' for f in schema)
             # Local files are read in place; object-store files are copied to a temporary
             # folder first (DuckDB's own S3 reader needs an extension fetched from the network).
             with storage.local_paths(keys) as files:
                 file_list = ", ".join("'" + str(p).replace("'", "''") + "'" for p in files)
-                selected = _select_list(schema, [str(p) for p in files])
+                # By name: a contract column no landed file has yet (every file predates it)
+                # is filled with nulls.
                 wh.execute(
-                    f'insert into "{RAW_SCHEMA}"."{table}" ({cols}) select {selected} '
-                    f"from read_parquet([{file_list}], union_by_name = true) "
+                    f'insert into "{RAW_SCHEMA}"."{table}" by name select * '
+                    f"from read_parquet([{file_list}], union_by_name = true, "
+                    # the dt= folders are the landing layout, not a column
+                    "hive_partitioning = false) "
                     "where _tenant_id = ?",
                     [tenant_id],
                 )

@@ -34,7 +34,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from warehouse.settings import paths, validate_name, validate_tenant_id
+from warehouse.settings import deployment, paths, validate_name, validate_tenant_id
 
 BACKEND_VARIABLE = "EARSHOT_SECRETS_BACKEND"
 BACKENDS = ("env", "aws", "local")
@@ -69,7 +69,7 @@ def validate_secret_name(name: str) -> str:
 
 def secrets_backend() -> str:
     """The configured backend: ``env``, ``aws`` or ``local`` (default: see the module doc)."""
-    default = "env" if os.environ.get("EARSHOT_DEPLOYMENT") == "production" else "local"
+    default = "env" if deployment() == "production" else "local"
     backend = os.environ.get(BACKEND_VARIABLE, default).strip().lower() or default
     if backend not in BACKENDS:
         raise ValueError(

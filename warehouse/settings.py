@@ -66,13 +66,22 @@ def paths() -> EarshotPaths:
     return EarshotPaths(home=earshot_home())
 
 
+def deployment() -> str:
+    """``local`` (default) or ``production``, from ``EARSHOT_DEPLOYMENT``; anything else is
+    refused, so a typo never silently means a local deployment."""
+    name = os.environ.get("EARSHOT_DEPLOYMENT", "local")
+    if name not in ("local", "production"):
+        raise ValueError(f"EARSHOT_DEPLOYMENT must be 'local' or 'production', not {name!r}")
+    return name
+
+
 def warehouse_target() -> str:
     """The warehouse engine: ``duckdb`` (embedded default) or ``postgres`` (production).
 
     ``EARSHOT_DEPLOYMENT=production`` means PostgreSQL whatever ``EARSHOT_WAREHOUSE`` says, so the
     command line and the pipeline cannot disagree about where the data is.
     """
-    if os.environ.get("EARSHOT_DEPLOYMENT") == "production":
+    if deployment() == "production":
         return "postgres"
     target = os.environ.get("EARSHOT_WAREHOUSE", "duckdb").lower()
     if target not in ("duckdb", "postgres"):

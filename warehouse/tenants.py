@@ -347,11 +347,6 @@ def _to_row(tenant: Tenant) -> dict[str, Any]:
 def _from_row(row: tuple) -> Tenant:
     values = dict(zip(_COLUMNS, row, strict=True))
     values["connector_config_refs"] = json.loads(values["connector_config_refs"])
-    # A column added by `alter table` holds null for rows written before it had a default on
-    # some engines; such a tenant ran with the default.
-    if values["exclude_prior_customers"] is None:
-        values["exclude_prior_customers"] = DEFAULT_EXCLUDE_PRIOR_CUSTOMERS
-    values["exclude_prior_customers"] = bool(values["exclude_prior_customers"])
     return Tenant(**values)
 
 

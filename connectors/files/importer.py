@@ -18,7 +18,6 @@ from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from connectors.files.columns import rule
 from connectors.files.conversion import ColumnTypeError, Problem, convert_column
@@ -34,6 +33,8 @@ from connectors.files.report import (
     FileRefused,
     FileReport,
     ImportReport,
+    count_true,
+    erasure_messages,
 )
 from warehouse.data_subjects import ErasureFilter
 from warehouse.entities import ENTITIES
@@ -185,10 +186,6 @@ def _erased(
     return drop, erasures.record_erased_mask(result.quarantined.column("raw_record"))
 
 
-def _count(mask: pa.Array | None) -> int:
-    return 0 if mask is None else int(pc.sum(pc.cast(mask, pa.int64())).as_py() or 0)
-
-
 def _import_rows(
     tx: LandingTransaction,
     export: ExportFile,
@@ -225,24 +222,17 @@ def _import_rows(
         report.quarantine += tx.write_quarantine(
             SOURCE, entity, result.quarantined, extracted_at=extracted_at, drop=drop_quarantined
         )
-        erased = _count(drop) + _count(drop_quarantined)
-        report.rows_erased += erased
-        report.rows_landed += result.landed.num_rows - _count(drop)
-        report.rows_quarantined += result.quarantined.num_rows - _count(drop_quarantined)
+        erased, erased_quarantined = count_true(drop), count_true(drop_quarantined)
+        report.rows_erased += erased + erased_quarantined
+        report.rows_landed += result.landed.num_rows - erased
+        report.rows_quarantined += result.quarantined.num_rows - erased_quarantined
         report.rows_repeated += result.repeated
         take = max(0, MAX_ROW_MESSAGES - row_messages)
         report.messages += result.messages[:take]
         row_messages += len(result.messages[:take])
-    if report.rows_erased:
-        report.messages.append(
-            f"{export.path.name}: {report.rows_erased:,} row(s) of erased data subjects dropped "
-            "(earshot subject erase); they were not landed"
-        )
-    if erasures.stale_entries:
-        report.messages.append(
-            f"{erasures.stale_entries} erasure(s) were recorded under an earlier pseudonymisation "
-            "key and cannot be matched any more: see docs/user/data-subjects.md"
-        )
+    report.messages += erasure_messages(
+        export.path.name, report.rows_erased, erasures.stale_entries
+    )
     if report.rows_quarantined > row_messages:
         report.messages.append(
             f"{export.path.name}: {report.rows_quarantined:,} rows quarantined in all "

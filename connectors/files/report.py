@@ -6,6 +6,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from warehouse.landing import LandedFile
 from warehouse.quotas import QuotaExceeded
 
@@ -15,6 +18,28 @@ EMPTY = "empty"  # a header and no rows: nothing to land, not an error
 REFUSED = "refused"  # nothing of the file landed (see FileReport.refusal, .quota_exceeded)
 UNRECOGNISED = "unrecognised"  # a data file whose name names no entity: not read
 IGNORED = "ignored"  # not a data file (README, folder): not read
+
+
+def count_true(mask: pa.Array | None) -> int:
+    """Rows a drop mask removes (0 without a mask)."""
+    return 0 if mask is None else int(pc.sum(pc.cast(mask, pa.int64())).as_py() or 0)
+
+
+def erasure_messages(name: str, erased: int, stale_entries: int, unit: str = "row") -> list[str]:
+    """What an import says about data-subject erasures: the ``unit``s of ``name`` it dropped,
+    and erasures it can no longer match (recorded under an earlier key)."""
+    messages = []
+    if erased:
+        messages.append(
+            f"{name}: {erased:,} {unit}(s) of erased data subjects dropped "
+            "(earshot subject erase); they were not landed"
+        )
+    if stale_entries:
+        messages.append(
+            f"{stale_entries} erasure(s) were recorded under an earlier pseudonymisation "
+            "key and cannot be matched any more: see docs/user/data-subjects.md"
+        )
+    return messages
 
 
 class FileRefused(Exception):

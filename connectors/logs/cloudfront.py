@@ -22,6 +22,7 @@ from connectors.logs.core import (
     DOWNLOAD_METHODS,
     HeaderError,
     LogFormat,
+    bytes_or_zero,
     dash_null,
     leading_columns,
     quote_for_message,
@@ -105,8 +106,7 @@ def _sql(header: list[tuple[int, str]]) -> str:
             {col("sc-status")} as status_text,
             try_cast({col("sc-status")} as INTEGER) as status,
             {col("sc-bytes")} as bytes_text,
-            case when {col("sc-bytes")} = '-' then 0::BIGINT
-                else try_cast({col("sc-bytes")} as BIGINT) end as bytes_sent,
+            {bytes_or_zero(col("sc-bytes"))} as bytes_sent,
             {dash_null(url_decoded(col("cs(User-Agent)")))} as user_agent,
             {range_expr} as range,
             {dash_null(col("cs-uri-stem"))} as target

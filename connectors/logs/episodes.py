@@ -26,7 +26,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.csv as pcsv
 
-from connectors.logs.core import quote_for_message, sql_text
+from connectors.logs.core import quote_for_message, sql_text, url_decoded
 
 MAP_COLUMNS = ("url_path", "episode_id")
 MAP_TABLE = "episode_map"
@@ -36,8 +36,7 @@ NORM_PATH_MACROS = (
     "u, '^[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*', ''), '[?#].*$', '')",
     "create or replace macro _slashed(s) as case when starts_with(s, '/') then s else '/' || s end",
     # Percent-decoded unless the decoded bytes are not UTF-8 (then kept as written).
-    "create or replace macro _decoded(s) as "
-    "case when contains(s, '%') then coalesce(try(url_decode(s)), s) else s end",
+    f"create or replace macro _decoded(s) as {url_decoded('s')}",
     "create or replace macro norm_path(u) as _decoded(_slashed(_strip_url(u)))",
 )
 

@@ -21,10 +21,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from connectors.files.importer import MAX_ROW_MESSAGES
-from connectors.files.report import EMPTY, LANDED, REFUSED, FileRefused
+from connectors.files.report import (
+    EMPTY,
+    LANDED,
+    REFUSED,
+    FileRefused,
+    count_true,
+    erasure_messages,
+)
 from connectors.logs.episodes import EpisodeRule
 from connectors.logs.formats import get_format
 from connectors.logs.lines import BLOCK_BYTES, UnreadableFile, read_blocks
@@ -34,10 +40,6 @@ from warehouse.data_subjects import ErasureFilter
 from warehouse.landing import LandingTransaction, LandingZone
 from warehouse.quotas import QuotaExceeded
 from warehouse.settings import validate_tenant_id
-
-
-def _count(mask: pa.Array | None) -> int:
-    return 0 if mask is None else int(pc.sum(pc.cast(mask, pa.int64())).as_py() or 0)
 
 
 def _land_file(
@@ -82,7 +84,7 @@ def _land_file(
         report.quarantine += tx.write_quarantine(
             source, ENTITY, quarantined, extracted_at=extracted_at, drop=drop_quarantined
         )
-        erased, erased_quarantined = _count(drop), _count(drop_quarantined)
+        erased, erased_quarantined = count_true(drop), count_true(drop_quarantined)
         report.rows_read += block.num_lines
         report.rows_landed += landed.num_rows - erased
         report.rows_quarantined += quarantined.num_rows - erased_quarantined
@@ -100,16 +102,7 @@ def _land_file(
             f"{name}: {report.rows_quarantined:,} lines quarantined in all (first {shown} "
             "shown); each one's reason is in the quarantine"
         )
-    if report.rows_erased:
-        report.messages.append(
-            f"{name}: {report.rows_erased:,} line(s) of erased data subjects dropped "
-            "(earshot subject erase); they were not landed"
-        )
-    if erasures.stale_entries:
-        report.messages.append(
-            f"{erasures.stale_entries} erasure(s) were recorded under an earlier pseudonymisation "
-            "key and cannot be matched any more: see docs/user/data-subjects.md"
-        )
+    report.messages += erasure_messages(name, report.rows_erased, erasures.stale_entries, "line")
 
 
 def _import_file(

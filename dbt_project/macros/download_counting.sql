@@ -38,21 +38,28 @@
     ({{ expr }} rlike {{ pattern_expr }})
 {%- endmacro %}
 
+{#- The byte offset in an episode's file where second `seconds` of its audio ends: the ID3
+    header, then the audio at the episode's constant bitrate. In doubles on every engine:
+    integer division would cut the fraction and move the edge. Null when any input is null. -#}
+{% macro audio_byte_offset(id3_bytes, seconds, bitrate_kbps) -%}
+    (cast({{ id3_bytes }} as {{ type_double() }})
+        + cast({{ seconds }} as {{ type_double() }})
+        * cast({{ bitrate_kbps }} as {{ type_double() }}) * 1000.0 / 8.0)
+{%- endmacro %}
+
 {#- Bytes a download must deliver (IAB threshold), in double precision on every engine:
     the ID3 header plus one minute of audio at the episode's bitrate, never more than the file;
     the whole file when the bitrate is unknown; null when both are unknown (then a download
     needs a 200 response, see int_downloads). -#}
 {% macro download_threshold_bytes(id3_bytes, bitrate_kbps, file_bytes) -%}
+    {%- set one_minute = audio_byte_offset('coalesce(' ~ id3_bytes ~ ', 0)', '60.0', bitrate_kbps) -%}
     case
         when {{ bitrate_kbps }} > 0 then
             case
                 when {{ file_bytes }} is not null
-                    and cast({{ file_bytes }} as {{ type_double() }})
-                    < cast(coalesce({{ id3_bytes }}, 0) as {{ type_double() }})
-                    + 60.0 * cast({{ bitrate_kbps }} as {{ type_double() }}) * 1000.0 / 8.0
+                    and cast({{ file_bytes }} as {{ type_double() }}) < {{ one_minute }}
                     then cast({{ file_bytes }} as {{ type_double() }})
-                else cast(coalesce({{ id3_bytes }}, 0) as {{ type_double() }})
-                    + 60.0 * cast({{ bitrate_kbps }} as {{ type_double() }}) * 1000.0 / 8.0
+                else {{ one_minute }}
             end
         when {{ file_bytes }} is not null then cast({{ file_bytes }} as {{ type_double() }})
     end
@@ -93,4 +100,28 @@
         "case when http_status = 200 then bytes_sent end",
         'ip_version', 'ip_class'
     ) }}
+{%- endmacro %}
+
+{#- Earshot's count against the host's (rpt_download_reconciliation*): difference (Earshot minus
+    host), difference_pct (of the host's figure, null when the host reported 0), within_tolerance
+    (var reconciliation_tolerance_pct, compared without dividing so exactly the tolerance is
+    inside on every engine; a host 0 is within only when Earshot counted 0 too) and is_alert
+    (outside it with at least var reconciliation_min_downloads on either side). -#}
+{% macro reconciliation_figures(host, earshot) -%}
+    {%- set difference = 'cast(' ~ earshot ~ ' - ' ~ host ~ ' as ' ~ type_double() ~ ')' -%}
+    {%- set within -%}
+        (100 * abs({{ difference }})
+            <= {{ var('reconciliation_tolerance_pct') }} * cast({{ host }} as {{ type_double() }}))
+    {%- endset -%}
+        cast({{ earshot }} - {{ host }} as {{ dbt.type_bigint() }}) as difference,
+        -- in doubles: integer division truncates on PostgreSQL and not on DuckDB
+        case
+            when {{ host }} = 0 then null
+            else 100 * {{ difference }} / cast({{ host }} as {{ type_double() }})
+        end as difference_pct,
+        {{ within }} as within_tolerance,
+        (
+            not {{ within }}
+            and greatest({{ host }}, {{ earshot }}) >= {{ var('reconciliation_min_downloads') }}
+        ) as is_alert
 {%- endmacro %}

@@ -57,22 +57,17 @@ placements_in_flight as (
         placements.insertion_type,
         campaigns.start_date,
         campaigns.end_date,
-        -- Byte offset where the ad ends in the file: the ID3 header, then the audio at the
-        -- episode's constant bitrate. In doubles on every engine: integer division would cut the
-        -- fraction and move the edge.
-        cast(episodes.id3_bytes as {{ type_double() }})
-            + cast(placements.ad_end_s as {{ type_double() }})
-            * cast(episodes.bitrate_kbps as {{ type_double() }})
-            * 1000.0 / 8.0 as ad_end_byte,
+        -- byte offset where the ad ends in the file
+        {{ audio_byte_offset('episodes.id3_bytes', 'placements.ad_end_s', 'episodes.bitrate_kbps') }}
+            as ad_end_byte,
         -- A quarter of the episode: the ID3 header and a quarter of the audio, or a quarter of
         -- the file when the bitrate (and so the header size) is unknown.
         case
             when episodes.bitrate_kbps is null
                 then 0.25 * cast(episodes.file_bytes as {{ type_double() }})
-            else cast(episodes.id3_bytes as {{ type_double() }})
-                + 0.25 * cast(episodes.duration_s as {{ type_double() }})
-                * cast(episodes.bitrate_kbps as {{ type_double() }})
-                * 1000.0 / 8.0
+            else {{ audio_byte_offset(
+                'episodes.id3_bytes', '0.25 * episodes.duration_s', 'episodes.bitrate_kbps'
+            ) }}
         end as first_quarter_byte,
         case
             when placements.insertion_type = 'dynamic' then 'dynamic_full_ad'

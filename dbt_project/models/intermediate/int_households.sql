@@ -105,7 +105,14 @@ classified as (
     select
         households.*,
         coalesce(households.ip_class, 'household') as range_ip_class,
-        behaviour.behaviour_reason,
+        -- Behaviour only ever demotes a household range: a cellular or data-centre range says
+        -- more about a network than how much it listens.
+        case
+            when coalesce(households.ip_class, 'household') = 'household'
+                and behaviour.behaviour_reason is not null
+                then behaviour.behaviour_reason
+            else 'range'
+        end as ip_class_reason,
         behaviour.user_agents,
         behaviour.active_days,
         behaviour.downloads_per_active_day,
@@ -125,14 +132,8 @@ final as (
         tenant_id,
         {{ household_id_for_network('network_key') }} as household_id,
         ip_version,
-        -- Behaviour only ever demotes a household range: a cellular or data-centre range says
-        -- more about a network than how much it listens.
         cast(
-            case
-                when range_ip_class = 'household' and behaviour_reason is not null
-                    then 'commercial'
-                else range_ip_class
-            end
+            case when ip_class_reason = 'range' then range_ip_class else 'commercial' end
             as {{ dbt.type_string() }}
         ) as ip_class,
         first_seen_at,
@@ -142,14 +143,7 @@ final as (
         network_key,
         site_events,
         cast(range_ip_class as {{ dbt.type_string() }}) as range_ip_class,
-        cast(
-            case
-                when range_ip_class = 'household' and behaviour_reason is not null
-                    then behaviour_reason
-                else 'range'
-            end
-            as {{ dbt.type_string() }}
-        ) as ip_class_reason,
+        cast(ip_class_reason as {{ dbt.type_string() }}) as ip_class_reason,
         cast(coalesce(user_agents, 0) as {{ dbt.type_bigint() }}) as user_agents,
         cast(coalesce(active_days, 0) as {{ dbt.type_bigint() }}) as active_days,
         downloads_per_active_day,

@@ -42,16 +42,6 @@ compared as (
 
 ),
 
-differences as (
-
-    select
-        *,
-        earshot_downloads - host_downloads as difference
-
-    from compared
-
-),
-
 final as (
 
     select
@@ -63,29 +53,9 @@ final as (
         cast('{{ download_window() }}' as {{ dbt.type_string() }}) as count_window,
         cast(host_downloads as {{ dbt.type_bigint() }}) as host_downloads,
         cast(earshot_downloads as {{ dbt.type_bigint() }}) as earshot_downloads,
-        cast(difference as {{ dbt.type_bigint() }}) as difference,
-        -- in doubles: integer division truncates on PostgreSQL and not on DuckDB
-        case
-            when host_downloads = 0 then null
-            else 100 * cast(difference as {{ type_double() }})
-                / cast(host_downloads as {{ type_double() }})
-        end as difference_pct,
-        -- compared without dividing, so exactly 5% is inside on every engine; a host figure
-        -- of 0 is within tolerance only when Earshot counted nothing either
-        (
-            100 * abs(cast(difference as {{ type_double() }}))
-            <= {{ var('reconciliation_tolerance_pct', 5) }}
-            * cast(host_downloads as {{ type_double() }})
-        ) as within_tolerance,
-        (
-            100 * abs(cast(difference as {{ type_double() }}))
-            > {{ var('reconciliation_tolerance_pct', 5) }}
-            * cast(host_downloads as {{ type_double() }})
-            and greatest(host_downloads, earshot_downloads)
-            >= {{ var('reconciliation_min_downloads', 50) }}
-        ) as is_alert
+        {{ reconciliation_figures('host_downloads', 'earshot_downloads') }}
 
-    from differences
+    from compared
 
 )
 

@@ -43,24 +43,7 @@ final as (
         cast(episodes as {{ dbt.type_bigint() }}) as episodes,
         cast(host_downloads as {{ dbt.type_bigint() }}) as host_downloads,
         cast(earshot_downloads as {{ dbt.type_bigint() }}) as earshot_downloads,
-        cast(earshot_downloads - host_downloads as {{ dbt.type_bigint() }}) as difference,
-        case
-            when host_downloads = 0 then null
-            else 100 * cast(earshot_downloads - host_downloads as {{ type_double() }})
-                / cast(host_downloads as {{ type_double() }})
-        end as difference_pct,
-        (
-            100 * abs(cast(earshot_downloads - host_downloads as {{ type_double() }}))
-            <= {{ var('reconciliation_tolerance_pct', 5) }}
-            * cast(host_downloads as {{ type_double() }})
-        ) as within_tolerance,
-        (
-            100 * abs(cast(earshot_downloads - host_downloads as {{ type_double() }}))
-            > {{ var('reconciliation_tolerance_pct', 5) }}
-            * cast(host_downloads as {{ type_double() }})
-            and greatest(host_downloads, earshot_downloads)
-            >= {{ var('reconciliation_min_downloads', 50) }}
-        ) as is_alert,
+        {{ reconciliation_figures('host_downloads', 'earshot_downloads') }},
         cast(episodes_outside_tolerance as {{ dbt.type_bigint() }}) as episodes_outside_tolerance,
         cast(episode_alerts as {{ dbt.type_bigint() }}) as episode_alerts
 

@@ -76,3 +76,10 @@ def test_cli_refuses_bad_arguments_before_landing(tmp_path: Path, home: Path) ->
 
 def test_cli_offers_every_format() -> None:
     assert set(FORMAT_NAMES) == set(FORMATS)
+
+
+def test_the_command_line_offers_every_format() -> None:
+    from connectors.logs.formats import FORMATS
+    from pipelines.cli_logs import FORMAT_NAMES
+
+    assert tuple(FORMATS) == FORMAT_NAMES
