@@ -95,18 +95,38 @@ def dbt(workdir: Path, select: str, exclude: str = "", window: str = "") -> dict
     )
     if proc.returncode != 0:
         raise RuntimeError(f"dbt {' '.join(command)} failed:\n{proc.stdout[-4000:]}")
-    # The models' own execution time, without dbt's start-up and parse.
+    # The models' own time, without dbt's start-up and parse: from the first model's start to
+    # the last one's end. dbt runs two models at a time on the two cores, so the sum of their
+    # times counts the overlap twice; it is reported too.
     results = json.loads((workdir / "dbt-target" / "run_results.json").read_text())
-    inner = sum(r.get("execution_time") or 0.0 for r in results["results"])
+    inner = _execution_span(results["results"])
+    models_sum = sum(r.get("execution_time") or 0.0 for r in results["results"])
     # Per model too, so the summary can single out one model (the counting window's cost).
     models = {
         r["unique_id"].rsplit(".", 1)[-1]: r.get("execution_time") or 0.0
         for r in results["results"]
     }
-    report = {"rows": _count(workdir, select), "inner_seconds": inner, "models": models}
+    report = {
+        "rows": _count(workdir, select),
+        "inner_seconds": inner,
+        "models_sum_seconds": models_sum,
+        "models": models,
+    }
     if "int_downloads" in select.split():
         report["downloads"] = _count(workdir, "int_downloads")
     return report
+
+
+def _execution_span(results: list[dict]) -> float:
+    """Seconds from the first model's execution start to the last one's end (run_results)."""
+    from datetime import datetime
+
+    phases = [t for r in results for t in r.get("timing", []) if t.get("name") == "execute"]
+    if not phases:
+        return sum(r.get("execution_time") or 0.0 for r in results)
+    start = min(datetime.fromisoformat(t["started_at"].replace("Z", "+00:00")) for t in phases)
+    end = max(datetime.fromisoformat(t["completed_at"].replace("Z", "+00:00")) for t in phases)
+    return (end - start).total_seconds()
 
 
 # The table whose rows a selection reports, first match wins. Counting reports the requests it

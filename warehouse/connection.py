@@ -76,10 +76,11 @@ class DuckDBWarehouse:
         if not read_only:
             path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        # The same bound as dbt's profile: a large tenant spills to disk instead of taking the
-        # machine; row order of bulk inserts does not matter to anything downstream.
+        # The same bound as dbt's profile (dbt_project/profiles.yml): a large tenant spills to
+        # disk instead of taking the machine; row order of bulk inserts does not matter to
+        # anything downstream.
         config = {
-            "memory_limit": os.environ.get("EARSHOT_DUCKDB_MEMORY_LIMIT", "4GB"),
+            "memory_limit": os.environ.get("EARSHOT_DUCKDB_MEMORY_LIMIT", "3500MB"),
             "preserve_insertion_order": False,
         }
         self.conn = duckdb.connect(str(path), read_only=read_only, config=config)

@@ -65,6 +65,15 @@
     end
 {%- endmacro %}
 
+{#- The id of a download (int_downloads has one row per this key): a hash of its tenant, network,
+    user agent, episode and UTC date, columns of `relation`. -#}
+{% macro download_id(relation) -%}
+    {{ hashed_id([
+        relation ~ '.tenant_id', relation ~ '.network_key', relation ~ '.user_agent',
+        relation ~ '.episode_id', relation ~ '.download_date',
+    ]) }}
+{%- endmacro %}
+
 {#- Join condition: two relations' rows are about the same listener (network + user agent) and
     episode of one tenant, the unit downloads are counted in. -#}
 {% macro same_listener_episode(left, right) -%}

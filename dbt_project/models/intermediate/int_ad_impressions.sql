@@ -105,12 +105,12 @@ delivered as (
 
     select
         downloads.tenant_id,
-        downloads.download_id,
+        {{ download_id('downloads') }} as download_id,
         placements_with_rule.placement_id,
         placements_with_rule.campaign_id,
         downloads.episode_id,
         downloads.show_id,
-        downloads.household_id,
+        {{ household_id_for_network('downloads.network_key') }} as household_id,
         downloads.ip_class,
         downloads.downloaded_at as impressed_at,
         downloads.count_window,

@@ -376,15 +376,12 @@ counted as (
 
 final as (
 
+    -- No hashed ids here: int_ad_impressions hashes the download's key (download_id) and its
+    -- network (household_id) for the downloads that carry an impression, a fraction of them.
     select
         tenant_id,
-        {{ hashed_id([
-            'tenant_id', 'network_key', 'user_agent', 'episode_id',
-            'cast(first_requested_at as date)',
-        ]) }} as download_id,
         episode_id,
         show_id,
-        {{ household_id_for_network('network_key') }} as household_id,
         user_agent,
         cast(first_requested_at as date) as download_date,
         first_requested_at as downloaded_at,
