@@ -131,15 +131,34 @@ short_windows as (
 
 ),
 
+-- The listener-episodes windowed request by request, numbered: the window functions and the
+-- recursion below partition and join on this one integer instead of the four keys (at 100M
+-- requests the recursion's hash table on the keys did not fit in memory).
+long_listener_episodes as (
+
+    select
+        tenant_id,
+        network_key,
+        user_agent,
+        episode_id,
+        row_number() over (
+            order by tenant_id, network_key, user_agent, episode_id
+        ) as listener_episode_number
+
+    from listener_episodes
+    where {{ epoch_seconds_between('first_requested_at', 'last_requested_at') }} >= 86400.0
+
+),
+
 long_requests as (
 
-    select valid_requests.*
+    select
+        valid_requests.*,
+        long_listener_episodes.listener_episode_number
+
     from valid_requests
-    inner join listener_episodes
-        on {{ same_listener_episode('valid_requests', 'listener_episodes') }}
-    where {{ epoch_seconds_between(
-        'listener_episodes.first_requested_at', 'listener_episodes.last_requested_at'
-    ) }} >= 86400.0
+    inner join long_listener_episodes
+        on {{ same_listener_episode('valid_requests', 'long_listener_episodes') }}
 
 ),
 
@@ -150,7 +169,7 @@ with_previous as (
     select
         *,
         lag(requested_at) over (
-            partition by tenant_id, network_key, user_agent, episode_id
+            partition by listener_episode_number
             order by requested_at, request_id
         ) as previous_requested_at
 
@@ -171,7 +190,7 @@ windowed as (
                 else 0
             end
         ) over (
-            partition by tenant_id, network_key, user_agent, episode_id
+            partition by listener_episode_number
             order by requested_at, request_id
             rows between unbounded preceding and current row
         ) as window_key
@@ -187,7 +206,7 @@ numbered as (
     select
         *,
         row_number() over (
-            partition by tenant_id, network_key, user_agent, episode_id
+            partition by listener_episode_number
             order by requested_at, request_id
         ) as request_number
 
@@ -201,10 +220,7 @@ numbered as (
 marks_and_requests as (
 
     select
-        tenant_id,
-        network_key,
-        user_agent,
-        episode_id,
+        listener_episode_number,
         {{ dbt.dateadd('hour', 24, 'requested_at') }} as event_at,
         0 as is_request,
         request_number
@@ -214,10 +230,7 @@ marks_and_requests as (
     union all
 
     select
-        tenant_id,
-        network_key,
-        user_agent,
-        episode_id,
+        listener_episode_number,
         requested_at as event_at,
         1 as is_request,
         request_number
@@ -229,14 +242,11 @@ marks_and_requests as (
 next_window as (
 
     select
-        tenant_id,
-        network_key,
-        user_agent,
-        episode_id,
+        listener_episode_number,
         request_number,
         is_request,
         min(case when is_request = 1 then request_number end) over (
-            partition by tenant_id, network_key, user_agent, episode_id
+            partition by listener_episode_number
             order by event_at, is_request, request_number
             rows between current row and unbounded following
         ) as next_start_number
@@ -248,10 +258,7 @@ next_window as (
 window_pointers as (
 
     select
-        tenant_id,
-        network_key,
-        user_agent,
-        episode_id,
+        listener_episode_number,
         request_number,
         next_start_number
 
@@ -263,13 +270,10 @@ window_pointers as (
 -- Follow the pointers from the first request: each step is one more window of a group, so
 -- the iteration ends after the largest number of windows of any listener-episode (the
 -- pointers strictly increase, so it is bounded by the group's request count).
-window_starts (tenant_id, network_key, user_agent, episode_id, request_number, next_start_number) as (
+window_starts (listener_episode_number, request_number, next_start_number) as (
 
     select
-        tenant_id,
-        network_key,
-        user_agent,
-        episode_id,
+        listener_episode_number,
         request_number,
         next_start_number
 
@@ -279,16 +283,13 @@ window_starts (tenant_id, network_key, user_agent, episode_id, request_number, n
     union all
 
     select
-        window_pointers.tenant_id,
-        window_pointers.network_key,
-        window_pointers.user_agent,
-        window_pointers.episode_id,
+        window_pointers.listener_episode_number,
         window_pointers.request_number,
         window_pointers.next_start_number
 
     from window_starts
     inner join window_pointers
-        on {{ same_listener_episode('window_starts', 'window_pointers') }}
+        on window_starts.listener_episode_number = window_pointers.listener_episode_number
         and window_starts.next_start_number = window_pointers.request_number
 
 ),
@@ -304,15 +305,14 @@ windowed as (
                 else 0
             end
         ) over (
-            partition by numbered.tenant_id, numbered.network_key, numbered.user_agent,
-                numbered.episode_id
+            partition by numbered.listener_episode_number
             order by numbered.request_number
             rows between unbounded preceding and current row
         ) as window_key
 
     from numbered
     left join window_starts
-        on {{ same_listener_episode('numbered', 'window_starts') }}
+        on numbered.listener_episode_number = window_starts.listener_episode_number
         and numbered.request_number = window_starts.request_number
 
 ),
