@@ -1,10 +1,11 @@
-"""The per-campaign table the demo prints: delivery and spend, then the five models."""
+"""The per-campaign table the demo prints: delivery and spend, then the six models."""
 
 from __future__ import annotations
 
 from warehouse.connection import Warehouse
 
-MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based")
+# Print order: the five rule-based models, then the data-driven one.
+MODELS = ("first_touch", "last_touch", "linear", "time_decay", "position_based", "markov")
 
 _QUERY = """
 select

@@ -59,6 +59,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return run_demo([tenant_arg(t) for t in args.tenants.split(",")], preset=args.preset)
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    from attribution_validation.cli import run_from_args
+
+    return run_from_args(args)
+
+
 def cmd_ui(args: argparse.Namespace) -> int:
     from pipelines.instance import dagster_home
 
@@ -108,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     report = sub.add_parser("report", help="print results from the marts")
     report_sub = report.add_subparsers(dest="report", required=True)
-    campaigns = report_sub.add_parser("campaigns", help="per-campaign table, five models")
+    campaigns = report_sub.add_parser("campaigns", help="per-campaign table, six models")
     campaigns.add_argument("--tenant", required=True, type=tenant_arg)
     campaigns.set_defaults(func=cmd_report_campaigns)
 
@@ -116,6 +122,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--tenants", default="acme_audio,globex_goods")
     demo.add_argument("--preset", default="demo", choices=["tiny", "demo"])
     demo.set_defaults(func=cmd_demo)
+
+    validate = sub.add_parser(
+        "validate", help="judge every attribution model on simulated worlds with known truth"
+    )
+    validate.add_argument("--worlds", type=int, help="the first N scenarios (default 3)")
+    validate.add_argument("--scenario", action="append", help="a scenario by name (repeatable)")
+    validate.add_argument("--preset", default="demo", choices=["tiny", "demo"])
+    validate.add_argument("--seed", type=int, default=0)
+    validate.add_argument("--bootstrap", type=int, default=1000, help="household resamples")
+    validate.add_argument("--run-id", help="rows to replace (default <preset>_seed<seed>)")
+    validate.set_defaults(func=cmd_validate)
 
     ui = sub.add_parser("ui", help="start the Dagster UI on this project")
     ui.add_argument("--host", default="127.0.0.1")

@@ -13,6 +13,13 @@ from typing import Any
 
 from pipelines.cli_args import tenant_arg
 
+
+def _signal_list(value: str) -> str:
+    """A comma-separated signal list as stored: blanks around the names dropped (the names
+    themselves are validated with the other settings)."""
+    return ",".join(name.strip() for name in value.split(","))
+
+
 # CLI option -> Tenant field, for the settings create and update share.
 _SETTING_OPTIONS: dict[str, tuple[str, type, str]] = {
     "--region": ("region", str, "where the tenant's data lives (e.g. eu, us)"),
@@ -33,6 +40,23 @@ _SETTING_OPTIONS: dict[str, tuple[str, type, str]] = {
         "download_window",
         str,
         "IAB counting window: calendar_day, rolling_24h_first or rolling_24h_last",
+    ),
+    "--path-transform": (
+        "path_transform",
+        str,
+        "path transform before attribution: none, exposure, first, unique or remove_if_not_all",
+    ),
+    "--path-transform-target": (
+        "path_transform_target",
+        str,
+        "the campaign id path transform remove_if_not_all removes from paths",
+    ),
+    "--signal-priority": (
+        "signal_priority",
+        _signal_list,
+        "signals in priority order, comma-separated "
+        "(default promo_code,vanity_url,utm,survey,podcast_impression); "
+        "a signal left out is reported on its own but never counts in the combined view",
     ),
     "--max-download-requests-per-month": (
         "max_download_requests_per_month",

@@ -31,6 +31,14 @@ DEFAULT_DOWNLOAD_WINDOW = DOWNLOAD_WINDOWS[0]
 # Conversions of households that ordered before the campaign started count as new by default
 # (docs/user/attribution.md, "Prior customers").
 DEFAULT_EXCLUDE_PRIOR_CUSTOMERS = False
+# Path transforms applied to a conversion path before the models credit it
+# (docs/user/attribution.md, "Path transforms"); none keeps every touch.
+PATH_TRANSFORMS = ("none", "exposure", "first", "unique", "remove_if_not_all")
+DEFAULT_PATH_TRANSFORM = PATH_TRANSFORMS[0]
+# Signals a touch or conversion can come from, highest priority first when one conversion is
+# matched by several; dbt reads the var in this comma-separated form.
+SIGNAL_NAMES = ("promo_code", "vanity_url", "utm", "survey", "podcast_impression")
+DEFAULT_SIGNAL_PRIORITY = ",".join(SIGNAL_NAMES)
 
 # Settings a caller may change with update_tenant (identity and timestamps are not).
 UPDATABLE = (
@@ -43,6 +51,9 @@ UPDATABLE = (
     "position_last_weight",
     "download_window",
     "exclude_prior_customers",
+    "path_transform",
+    "path_transform_target",
+    "signal_priority",
     "max_download_requests_per_month",
     "max_landed_bytes",
     "connector_config_refs",
@@ -65,6 +76,10 @@ class Tenant:
     position_last_weight: float = DEFAULT_POSITION_LAST_WEIGHT
     download_window: str = DEFAULT_DOWNLOAD_WINDOW
     exclude_prior_customers: bool = DEFAULT_EXCLUDE_PRIOR_CUSTOMERS
+    path_transform: str = DEFAULT_PATH_TRANSFORM
+    # The campaign id remove_if_not_all removes from paths (only that transform uses it).
+    path_transform_target: str | None = None
+    signal_priority: str = DEFAULT_SIGNAL_PRIORITY
     max_download_requests_per_month: int | None = None
     max_landed_bytes: int | None = None
     connector_config_refs: dict[str, str] = field(default_factory=dict)
@@ -80,6 +95,9 @@ class Tenant:
             "position_last_weight": self.position_last_weight,
             "download_window": self.download_window,
             "exclude_prior_customers": self.exclude_prior_customers,
+            "path_transform": self.path_transform,
+            "path_transform_target": self.path_transform_target,
+            "signal_priority": self.signal_priority,
         }
 
 
@@ -102,6 +120,9 @@ def ensure_tenants_table(wh: Warehouse) -> None:
         f" download_window text not null default '{DEFAULT_DOWNLOAD_WINDOW}',"
         " exclude_prior_customers boolean not null"
         f" default {_sql_literal(DEFAULT_EXCLUDE_PRIOR_CUSTOMERS)},"
+        f" path_transform text not null default {_sql_literal(DEFAULT_PATH_TRANSFORM)},"
+        " path_transform_target text,"
+        f" signal_priority text not null default {_sql_literal(DEFAULT_SIGNAL_PRIORITY)},"
         " max_download_requests_per_month bigint,"
         " max_landed_bytes bigint,"
         " connector_config_refs text not null,"
@@ -122,14 +143,19 @@ def ensure_tenants_table(wh: Warehouse) -> None:
 
 # Settings added after the table's first release: their SQL type and the value older tenants'
 # runs used.
-_ADDED_COLUMNS: dict[str, tuple[str, str | bool]] = {
+_ADDED_COLUMNS: dict[str, tuple[str, str | bool | None]] = {
     "download_window": ("text", DEFAULT_DOWNLOAD_WINDOW),
     "exclude_prior_customers": ("boolean", DEFAULT_EXCLUDE_PRIOR_CUSTOMERS),
+    "path_transform": ("text", DEFAULT_PATH_TRANSFORM),
+    "path_transform_target": ("text", None),
+    "signal_priority": ("text", DEFAULT_SIGNAL_PRIORITY),
 }
 
 
-def _sql_literal(value: str | bool) -> str:
+def _sql_literal(value: str | bool | None) -> str:
     """A constant default as SQL (the values are ours, never user input)."""
+    if value is None:
+        return "null"
     if isinstance(value, bool):
         return "true" if value else "false"
     return "'" + value.replace("'", "''") + "'"
@@ -167,6 +193,20 @@ def validate_settings(tenant: Tenant) -> Tenant:
         problems.append(
             f"exclude_prior_customers must be true or false, not {tenant.exclude_prior_customers!r}"
         )
+    if tenant.path_transform not in PATH_TRANSFORMS:
+        problems.append(
+            f"path_transform must be one of {', '.join(PATH_TRANSFORMS)}, "
+            f"not {tenant.path_transform!r}"
+        )
+    target = tenant.path_transform_target
+    if target is not None and (not isinstance(target, str) or not target.strip()):
+        problems.append(f"path_transform_target must be a campaign id or unset, not {target!r}")
+    elif tenant.path_transform == "remove_if_not_all" and target is None:
+        problems.append(
+            "path_transform_target must name the campaign id that path_transform "
+            "remove_if_not_all removes"
+        )
+    problems.extend(_signal_priority_problems(tenant.signal_priority))
     for name in ("max_download_requests_per_month", "max_landed_bytes"):
         value = getattr(tenant, name)
         if value is not None and (not isinstance(value, int) or value < 0):
@@ -179,6 +219,28 @@ def validate_settings(tenant: Tenant) -> Tenant:
     if problems:
         raise TenantError(f"tenant {tid}: " + "; ".join(problems))
     return tenant
+
+
+def _signal_priority_problems(value: object) -> list[str]:
+    """Why ``value`` is not a usable signal_priority (empty when it is)."""
+    if not isinstance(value, str) or not value.strip():
+        return [
+            "signal_priority must be a comma-separated list of signals "
+            f"({', '.join(SIGNAL_NAMES)}), not {value!r}"
+        ]
+    # Names are taken exactly (no blanks around them): dbt splits the var on commas as stored.
+    names = value.split(",")
+    problems = []
+    unknown = [name for name in names if name not in SIGNAL_NAMES]
+    if unknown:
+        problems.append(
+            f"signal_priority names unknown signals {', '.join(repr(n) for n in unknown)}; "
+            f"known: {', '.join(SIGNAL_NAMES)}"
+        )
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        problems.append(f"signal_priority repeats {', '.join(repeated)}")
+    return problems
 
 
 def _is_number(value: object) -> bool:

@@ -71,9 +71,12 @@ SURVEY_RESPONSE_RATE = 0.55
 PROMO_CODE_USE = 0.3  # codes capture 20-40% of podcast-driven purchases
 
 
-def response_lag_days(u: np.ndarray) -> np.ndarray:
-    """Days from exposure to response for uniform draws ``u`` (piecewise-linear CDF)."""
-    return np.interp(u, RESPONSE_LAG_SHARE, RESPONSE_LAG_DAYS)
+def response_lag_days(u: np.ndarray, scale: float = 1.0) -> np.ndarray:
+    """Days from exposure to response for uniform draws ``u`` (piecewise-linear CDF), the
+    published curve stretched by ``scale`` (``WorldConfig.response_lag_scale``)."""
+    days = np.interp(u, RESPONSE_LAG_SHARE, RESPONSE_LAG_DAYS)
+    # Skipping the multiplication at 1.0 keeps the default world byte-identical by construction.
+    return days if scale == 1.0 else days * scale
 
 
 @dataclass
@@ -204,7 +207,8 @@ class CommerceModel:
         visit_p = cat.visit_rate[c]
         visits = rng.random(n) < visit_p
         buys = visits & (rng.random(n) < cat.incremental_rate[c] / np.maximum(visit_p, 1e-12))
-        lag_ms = (response_lag_days(rng.random(n)) * DAY_MS).astype(np.int64)
+        lag_days = response_lag_days(rng.random(n), self.config.response_lag_scale)
+        lag_ms = (lag_days * DAY_MS).astype(np.int64)
         start = exposures.first_ts + lag_ms
         duration = rng.integers(60_000, 25 * 60_000, size=n)
         end = start + duration

@@ -84,6 +84,9 @@ class WorldConfig:
     # Spread of the campaign-specific effect around the mean (lognormal sigma).
     effect_spread: float = 0.5
     mean_order_value: float = 78.0
+    # Stretches the response-lag curve (RESPONSE_LAG_DAYS): 2.0 = every lag twice as long, so
+    # fewer caused orders fall inside a 30-day attribution window. 1.0 = the published curve.
+    response_lag_scale: float = 1.0
 
     # Output.
     part_rows: int = 4_000_000
@@ -124,6 +127,8 @@ class WorldConfig:
         ):
             if getattr(self, name) < 0:
                 problems.append(f"{name} must be >= 0, got {getattr(self, name)}")
+        if self.response_lag_scale <= 0:
+            problems.append(f"response_lag_scale must be > 0, got {self.response_lag_scale}")
         if self.baseline_propensity_shape <= 0 or self.mean_order_value <= 0:
             problems.append("baseline_propensity_shape and mean_order_value must be > 0")
         if self.part_rows < 1000:

@@ -86,6 +86,17 @@ def test_tenant_lifecycle_is_stored_and_audited(wh: Warehouse):
         ({"max_landed_bytes": -5}, "max_landed_bytes must be a whole number"),
         ({"download_window": "weekly"}, "download_window must be one of calendar_day, "),
         ({"exclude_prior_customers": "yes"}, "exclude_prior_customers must be true or false"),
+        ({"path_transform": "frequency"}, "path_transform must be one of none, exposure, "),
+        (
+            {"path_transform": "remove_if_not_all"},
+            "path_transform_target must name the campaign id",
+        ),
+        ({"path_transform_target": " "}, "path_transform_target must be a campaign id or unset"),
+        ({"signal_priority": ""}, "signal_priority must be a comma-separated list"),
+        ({"signal_priority": "promo_code,tv"}, "signal_priority names unknown signals 'tv'"),
+        ({"signal_priority": "utm, survey"}, "signal_priority names unknown signals ' survey'"),
+        ({"signal_priority": "utm,survey,utm"}, "signal_priority repeats utm"),
+        ({"signal_priority": "utm,"}, "signal_priority names unknown signals ''"),
     ],
 )
 def test_invalid_settings_are_refused_with_the_reason(tmp_path: Path, settings: dict, message: str):
@@ -153,6 +164,9 @@ def test_tenant_vars_reads_settings_and_tolerates_a_missing_warehouse(
         "position_last_weight": 0.5,
         "download_window": "rolling_24h_last",
         "exclude_prior_customers": False,
+        "path_transform": "none",
+        "path_transform_target": None,
+        "signal_priority": "promo_code,vanity_url,utm,survey,podcast_impression",
     }
     assert tenant_vars("globex") == {"tenant_id": "globex"}
 
@@ -331,3 +345,76 @@ def test_cli_sets_and_shows_exclude_prior_customers(tmp_path: Path):
     assert any(
         line.split() == ["exclude_prior_customers:", "False"] for line in shown.splitlines()
     ), shown
+
+
+def test_path_transform_and_signal_priority_are_stored_reach_dbt_and_upgrade_old_tables(
+    tmp_path: Path,
+):
+    wh = DuckDBWarehouse(tmp_path / "w.duckdb")
+    try:
+        create_tenant(wh, Tenant(tenant_id="acme", name="Acme"))
+        acme = get_tenant(wh, "acme")
+        assert acme.path_transform == "none"
+        assert acme.signal_priority == "promo_code,vanity_url,utm,survey,podcast_impression"
+        updated = update_tenant(
+            wh,
+            "acme",
+            path_transform="remove_if_not_all",
+            path_transform_target="cmp_brand",
+            signal_priority="utm,promo_code",
+        )
+        assert updated.dbt_vars()["path_transform"] == "remove_if_not_all"
+        assert updated.dbt_vars()["path_transform_target"] == "cmp_brand"
+        assert updated.dbt_vars()["signal_priority"] == "utm,promo_code"
+        stored = get_tenant(wh, "acme")
+        assert (stored.path_transform, stored.signal_priority) == (
+            "remove_if_not_all",
+            "utm,promo_code",
+        )
+        changes = [e for e in audit.entries(wh, "acme") if e["action"] == "tenant.update"]
+        assert "path_transform" in json.dumps(changes[-1]["details"])
+        assert "signal_priority" in json.dumps(changes[-1]["details"])
+        # A table from before the settings: reads see the defaults, the next write adds them.
+        wh.execute("alter table earshot_meta.tenants drop column path_transform")
+        wh.execute("alter table earshot_meta.tenants drop column signal_priority")
+        wh.execute("alter table earshot_meta.tenants drop column path_transform_target")
+        old = get_tenant(wh, "acme")
+        assert old.path_transform_target is None
+        assert (old.path_transform, old.signal_priority) == (
+            "none",
+            "promo_code,vanity_url,utm,survey,podcast_impression",
+        )
+        update_tenant(wh, "acme", path_transform="exposure")
+        assert [(t.path_transform, t.signal_priority) for t in list_tenants(wh)] == [
+            ("exposure", "promo_code,vanity_url,utm,survey,podcast_impression")
+        ]
+    finally:
+        wh.close()
+
+
+def test_cli_sets_path_transform_and_signal_priority(tmp_path: Path):
+    env = _env(tmp_path / "home")
+    run_earshot(
+        env,
+        "tenant",
+        "create",
+        "--tenant",
+        "acme",
+        "--name",
+        "Acme",
+        "--path-transform",
+        "unique",
+        "--signal-priority",
+        "survey, promo_code",
+    )
+    shown = run_earshot(env, "tenant", "show", "--tenant", "acme").stdout.splitlines()
+    assert ["path_transform:", "unique"] in [line.split() for line in shown]
+    assert ["signal_priority:", "survey,promo_code"] in [line.split() for line in shown]
+    refused = run_earshot(
+        env, "tenant", "update", "--tenant", "acme", "--path-transform", "sometimes", check=False
+    )
+    assert refused.returncode == 1
+    assert "path_transform must be one of" in refused.stderr
+    run_earshot(env, "tenant", "update", "--tenant", "acme", "--path-transform", "first")
+    shown = run_earshot(env, "tenant", "show", "--tenant", "acme").stdout.splitlines()
+    assert ["path_transform:", "first"] in [line.split() for line in shown]

@@ -50,14 +50,21 @@
     }) -}}
 {%- endmacro %}
 
-{#- The five models, in the order reports show them. -#}
+{#- The six models, in the order reports show them: the five rule-based ones, then the
+    data-driven markov (int_markov_credits). -#}
 {% macro attribution_model_names() -%}
+    {{- return(attribution_rule_model_names() + ['markov']) -}}
+{%- endmacro %}
+
+{#- The five rule-based models, each a credit expression over one path (macros/attribution/). -#}
+{% macro attribution_rule_model_names() -%}
     {{- return(['first_touch', 'last_touch', 'linear', 'time_decay', 'position_based']) -}}
 {%- endmacro %}
 
-{#- One row per model name, as a query: `select model from (...)`. -#}
-{% macro attribution_model_rows() -%}
-    {%- for name in attribution_model_names() %}
+{#- One row per model name, as a query: `select model from (...)`; all six models unless a
+    list of names is given. -#}
+{% macro attribution_model_rows(names=none) -%}
+    {%- for name in (attribution_model_names() if names is none else names) %}
     select cast('{{ name }}' as {{ dbt.type_string() }}) as model
     {%- if not loop.last %}
     union all

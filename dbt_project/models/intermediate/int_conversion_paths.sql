@@ -4,7 +4,10 @@
     broken the same way on every engine and every run. A conversion without a touch in its window
     has no path and takes no part in attribution. With var exclude_prior_customers, the touches
     of a campaign whose start the household had already ordered before are left out
-    (int_prior_customer_exclusions); a conversion left without touches has no path. -#}
+    (int_prior_customer_exclusions); a conversion left without touches has no path.
+    Last, var('path_transform') (macros/attribution/path_transform.sql) drops repeated touches
+    by campaign and touch_index/touch_count are renumbered over the touches that stay. -#}
+{%- set transform = attribution_path_transform() %}
 
 with
 
@@ -76,7 +79,7 @@ touches_in_window as (
     where exclusions.conversion_id is null
 ),
 
-numbered as (
+raw_numbered as (
     select
         touches_in_window.*,
         row_number() over (
@@ -88,9 +91,32 @@ numbered as (
                 touch_ts,
                 {{ attribution_id_order('placement_id') }},
                 {{ attribution_id_order('touchpoint_id') }}
+        ) as raw_index
+    from touches_in_window
+),
+
+transform_columns as (
+    select
+        raw_numbered.*,
+        {{ attribution_path_transform_columns('tenant_id, conversion_id') }}
+    from raw_numbered
+),
+
+kept as (
+    select *
+    from transform_columns
+    where {{ attribution_path_transform_keep() }}
+),
+
+numbered as (
+    -- raw_index is unique within a path, so the renumbering keeps the tie-breaking order.
+    select
+        kept.*,
+        row_number() over (
+            partition by tenant_id, conversion_id order by raw_index
         ) as touch_index,
         count(*) over (partition by tenant_id, conversion_id) as touch_count
-    from touches_in_window
+    from kept
 )
 
 select
@@ -108,5 +134,7 @@ select
     revenue,
     seconds_before_conversion,
     touch_index,
-    touch_count
+    touch_count,
+    cast({{ attribution_sql_string(transform.name) }} as {{ dbt.type_string() }})
+        as path_transform
 from numbered

@@ -1,9 +1,11 @@
-{#- Every contact of a household with a campaign, one row per touch, one CTE per signal.
-    Today the only signal is the podcast impression; promo codes, vanity URL visits, UTM clicks
-    and survey mentions are later signals: each becomes one more CTE with these columns, added
-    to the union in `touchpoints`. A touch's ip_class is its household's final class
-    (int_households: range, then behaviour), so a touch and the conversions of its household
-    always agree on observed (household) or modelled. -#}
+{#- Every contact of a household with a campaign, one row per touch: the podcast impressions,
+    which the attribution paths and models are built from. The other signals (promo
+    codes, vanity URL and UTM visits, survey mentions) live in their own models
+    (int_promo_code_redemptions, int_site_visits, int_survey_mentions), combined with these
+    touches per conversion in int_signal_conversions: a code or a survey answer needs no
+    household, so it is evidence for a conversion rather than a touch on a path. A touch's
+    ip_class is its household's final class (int_households: range, then behaviour), so a touch
+    and the conversions of its household always agree on observed (household) or modelled. -#}
 
 with
 

@@ -1,7 +1,7 @@
-{#- Attribution credit per (conversion, touchpoint, model): the five models of
+{#- Attribution credit per (conversion, touchpoint, model): the five rule-based models of
     macros/attribution/, each a credit expression, applied in one pass over the conversion
-    paths. For every converting path and every model the credits sum to 1
-    (tests/attribution_credits_sum_to_one). -#}
+    paths, and the data-driven markov model (int_markov_credits) beside them. For every
+    converting path and every model the credits sum to 1 (tests/attribution_credits_sum_to_one). -#}
 {%- set settings = attribution_settings() -%}
 
 with
@@ -22,8 +22,19 @@ paths as (
         revenue,
         seconds_before_conversion,
         touch_index,
-        touch_count
+        touch_count,
+        path_transform
     from {{ ref('int_conversion_paths') }}
+    where {{ tenant_filter('tenant_id') }}
+),
+
+markov_credits as (
+    select
+        tenant_id,
+        conversion_id,
+        touchpoint_id,
+        credit
+    from {{ ref('int_markov_credits') }}
     where {{ tenant_filter('tenant_id') }}
 ),
 
@@ -49,7 +60,7 @@ decayed_paths as (
 ),
 
 models as (
-    {{ attribution_model_rows() }}
+    {{ attribution_model_rows(attribution_rule_model_names()) }}
 ),
 
 credits as (
@@ -71,6 +82,20 @@ credits as (
         ) as credit
     from decayed_paths
     cross join models
+
+    union all
+
+    -- The sixth model's credits were computed from the whole tenant's journeys; a touch
+    -- without one (none should lack it) gets no markov row and fails the sum-to-one test.
+    select
+        decayed_paths.*,
+        cast('markov' as {{ dbt.type_string() }}) as model,
+        cast(markov_credits.credit as {{ type_double() }}) as credit
+    from decayed_paths
+    inner join markov_credits
+        on markov_credits.tenant_id = decayed_paths.tenant_id
+        and markov_credits.conversion_id = decayed_paths.conversion_id
+        and markov_credits.touchpoint_id = decayed_paths.touchpoint_id
 )
 
 select
@@ -90,6 +115,7 @@ select
     conversion_ts,
     touch_index,
     touch_count,
+    path_transform,
     is_observed,
     cast({{ settings.lookback_days }} as {{ type_double() }}) as lookback_days,
     cast({{ settings.half_life_days }} as {{ type_double() }}) as half_life_days,

@@ -1,4 +1,4 @@
-{#- The five attribution models side by side, per tenant, campaign and show: observed conversions
+{#- The six attribution models side by side, per tenant, campaign and show: observed conversions
     and revenue credited by each model, next to the impressions delivered. A (campaign, show)
     appears when it delivered an impression or was credited with a conversion. -#}
 

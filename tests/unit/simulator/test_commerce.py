@@ -127,3 +127,24 @@ def test_response_lag_follows_the_reference_curve() -> None:
     assert abs((days <= 7).mean() - 0.580) < 0.01
     assert abs((days <= 30).mean() - 0.874) < 0.01
     assert days.max() <= 60
+
+
+def test_response_lag_scale_stretches_the_curve() -> None:
+    u = np.random.default_rng(0).random(200_000)
+    days = response_lag_days(u, scale=3.0)
+    # Every lag is three times the published one: 58% by day 21 instead of day 7.
+    assert np.allclose(days, 3.0 * response_lag_days(u))
+    assert abs((days <= 21).mean() - 0.580) < 0.01
+    assert abs((days <= 7).mean() - 0.580) > 0.1
+    assert days.max() <= 180
+    # The default leaves the published curve exactly as it was.
+    assert np.array_equal(response_lag_days(u, scale=1.0), response_lag_days(u))
+
+
+def test_response_lag_scale_is_validated() -> None:
+    import pytest
+
+    from connectors.simulator import WorldConfig
+
+    with pytest.raises(ValueError, match="response_lag_scale must be > 0"):
+        WorldConfig.tiny(response_lag_scale=0.0)
