@@ -1,5 +1,7 @@
 -- The Markov model's figures are probabilities: P(conversion) in [0, 1], never raised by
--- removing a campaign, and every removal effect in [0, 1]. Blocks.
+-- removing a campaign (the check that would catch a wrong chain: int_markov_removal_effects
+-- clamps removal_effect into [0, 1] against rounding, so its bounds prove nothing), and a
+-- removal effect wherever P(conversion) is positive. Blocks.
 
 select
     tenant_id,
@@ -14,7 +16,5 @@ where {{ tenant_filter('tenant_id') }}
         or conversion_probability > 1
         or conversion_probability_without < 0
         or conversion_probability_without > conversion_probability + 1e-12
-        or removal_effect < 0
-        or removal_effect > 1
         or (conversion_probability > 0 and removal_effect is null)
     )

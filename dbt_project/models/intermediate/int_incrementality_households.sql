@@ -149,7 +149,7 @@ exposed_ranked as (
         impressed_at as exposed_at,
         row_number() over (
             partition by tenant_id, campaign_id, household_id
-            order by impressed_at, show_id
+            order by impressed_at, {{ attribution_id_order('show_id') }}
         ) as exposure_rank
     from impressions
 
@@ -168,7 +168,9 @@ control_ranked as (
                 flight_downloads.tenant_id,
                 flight_downloads.campaign_id,
                 flight_downloads.household_id
-            order by flight_downloads.downloaded_at, flight_downloads.show_id
+            order by
+                flight_downloads.downloaded_at,
+                {{ attribution_id_order('flight_downloads.show_id') }}
         ) as exposure_rank
     from flight_downloads
     where not exists (

@@ -130,7 +130,8 @@ per_order_campaign as (
         order_id,
         campaign_id,
         min(ordered_at) as redeemed_at,
-        min(promo_code) as promo_code,
+        -- byte order on every engine (PostgreSQL's collation would pick another code)
+        min({{ attribution_id_order('promo_code') }}) as promo_code,
         cast(count(distinct promo_code) as {{ dbt.type_bigint() }}) as matched_codes
     from matched
     group by tenant_id, order_id, campaign_id

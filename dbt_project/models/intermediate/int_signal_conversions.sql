@@ -107,7 +107,8 @@ household_visit_evidence as (
 
 landing_visit_evidence as (
 
-    -- An order's own landing URL evidences that order, with or without a household.
+    -- An order's own landing URL evidences that order even without a household; with one, the
+    -- visit is already a household visit at the order's time (household_visit_evidence).
     select
         conversions.tenant_id,
         conversions.conversion_id,
@@ -120,6 +121,7 @@ landing_visit_evidence as (
         and conversions.conversion_type = 'order'
         and conversions.source_record_id = visits.source_record_id
     where visits.visit_source = 'order_landing'
+        and visits.household_id is null
 
 ),
 
