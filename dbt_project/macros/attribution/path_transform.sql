@@ -84,3 +84,49 @@
 {% macro attribution_sql_string(value) -%}
     '{{ value | replace("'", "''") }}'
 {%- endmacro %}
+
+{#- The CTEs that turn `source_cte` (touches with campaign_id, placement_id, touchpoint_id and
+    touch_ts, one path per `partition_by`) into the transformed path, ending in `numbered`:
+    raw_index is the touch's place before the transform, touch_index/touch_count after it.
+    Ties (one download carrying two placements) are broken by the tenant's own placement id
+    before the hashed touchpoint id, so credits never depend on the pseudonymisation key:
+    rotating it leaves every attribution number unchanged. Emits no trailing comma: the
+    model's final select follows. -#}
+{% macro attribution_transformed_path_ctes(source_cte, partition_by) %}
+raw_numbered as (
+    select
+        {{ source_cte }}.*,
+        row_number() over (
+            partition by {{ partition_by }}
+            order by
+                touch_ts,
+                {{ attribution_id_order('placement_id') }},
+                {{ attribution_id_order('touchpoint_id') }}
+        ) as raw_index
+    from {{ source_cte }}
+),
+
+transform_columns as (
+    select
+        raw_numbered.*,
+        {{ attribution_path_transform_columns(partition_by) }}
+    from raw_numbered
+),
+
+kept as (
+    select *
+    from transform_columns
+    where {{ attribution_path_transform_keep() }}
+),
+
+numbered as (
+    -- raw_index is unique within a path, so the renumbering keeps the tie-breaking order.
+    select
+        kept.*,
+        row_number() over (
+            partition by {{ partition_by }} order by raw_index
+        ) as touch_index,
+        count(*) over (partition by {{ partition_by }}) as touch_count
+    from kept
+)
+{% endmacro %}

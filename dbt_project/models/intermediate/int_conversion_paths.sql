@@ -79,45 +79,7 @@ touches_in_window as (
     where exclusions.conversion_id is null
 ),
 
-raw_numbered as (
-    select
-        touches_in_window.*,
-        row_number() over (
-            partition by tenant_id, conversion_id
-            -- Ties (one download carrying two placements) are broken by the tenant's own
-            -- placement id before the hashed touchpoint id, so credits never depend on the
-            -- pseudonymisation key: rotating it leaves every attribution number unchanged.
-            order by
-                touch_ts,
-                {{ attribution_id_order('placement_id') }},
-                {{ attribution_id_order('touchpoint_id') }}
-        ) as raw_index
-    from touches_in_window
-),
-
-transform_columns as (
-    select
-        raw_numbered.*,
-        {{ attribution_path_transform_columns('tenant_id, conversion_id') }}
-    from raw_numbered
-),
-
-kept as (
-    select *
-    from transform_columns
-    where {{ attribution_path_transform_keep() }}
-),
-
-numbered as (
-    -- raw_index is unique within a path, so the renumbering keeps the tie-breaking order.
-    select
-        kept.*,
-        row_number() over (
-            partition by tenant_id, conversion_id order by raw_index
-        ) as touch_index,
-        count(*) over (partition by tenant_id, conversion_id) as touch_count
-    from kept
-)
+{{ attribution_transformed_path_ctes('touches_in_window', 'tenant_id, conversion_id') }}
 
 select
     tenant_id,

@@ -75,41 +75,7 @@ non_converting as (
             'second', -1 * settings.lookback_seconds, 'data_ends.data_end_ts') }}
 ),
 
-raw_numbered as (
-    select
-        non_converting.*,
-        row_number() over (
-            partition by tenant_id, household_id
-            order by
-                touch_ts,
-                {{ attribution_id_order('placement_id') }},
-                {{ attribution_id_order('touchpoint_id') }}
-        ) as raw_index
-    from non_converting
-),
-
-transform_columns as (
-    select
-        raw_numbered.*,
-        {{ attribution_path_transform_columns('tenant_id, household_id') }}
-    from raw_numbered
-),
-
-kept as (
-    select *
-    from transform_columns
-    where {{ attribution_path_transform_keep() }}
-),
-
-numbered as (
-    select
-        kept.*,
-        row_number() over (
-            partition by tenant_id, household_id order by raw_index
-        ) as touch_index,
-        count(*) over (partition by tenant_id, household_id) as touch_count
-    from kept
-)
+{{ attribution_transformed_path_ctes('non_converting', 'tenant_id, household_id') }}
 
 select
     tenant_id,
