@@ -125,10 +125,7 @@ delivered as (
         on downloads.tenant_id = placements_with_rule.tenant_id
         and downloads.episode_id = placements_with_rule.episode_id
     where
-        (placements_with_rule.start_date is null
-            or downloads.download_date >= placements_with_rule.start_date)
-        and (placements_with_rule.end_date is null
-            or downloads.download_date <= placements_with_rule.end_date)
+        {{ in_campaign_flight('downloads.download_date', 'placements_with_rule') }}
         and (
             downloads.has_full_response
             or cast(downloads.bytes_delivered as {{ type_double() }})

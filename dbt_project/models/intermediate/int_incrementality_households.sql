@@ -134,8 +134,7 @@ flight_downloads as (
     inner join campaigns
         on campaigns.tenant_id = campaign_shows.tenant_id
         and campaigns.campaign_id = campaign_shows.campaign_id
-    where (campaigns.start_date is null or downloads.download_date >= campaigns.start_date)
-        and (campaigns.end_date is null or downloads.download_date <= campaigns.end_date)
+    where {{ in_campaign_flight('downloads.download_date', 'campaigns') }}
 
 ),
 

@@ -192,10 +192,8 @@ with_household as (
 
     select
         matched_visits.*,
-        case
-            when matched_visits.network_key is not null
-                then {{ household_id_for_network('matched_visits.network_key') }}
-        end as household_id
+        -- null without a network: the hash of null is null on every engine
+        {{ household_id_for_network('matched_visits.network_key') }} as household_id
     from matched_visits
 
 ),

@@ -129,9 +129,7 @@ downloads_per_group as (
     inner join downloads
         on downloads.tenant_id = placement_groups.tenant_id
         and downloads.episode_id = placement_groups.episode_id
-    where
-        (campaigns.start_date is null or downloads.download_date >= campaigns.start_date)
-        and (campaigns.end_date is null or downloads.download_date <= campaigns.end_date)
+    where {{ in_campaign_flight('downloads.download_date', 'campaigns') }}
     group by placement_groups.tenant_id, placement_groups.group_key
 
 ),

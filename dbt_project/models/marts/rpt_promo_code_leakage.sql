@@ -62,16 +62,6 @@ campaign_codes as (
     where {{ normalise_promo_code('promo_code') }} is not null
 ),
 
-reach as (
-    select
-        tenant_id,
-        campaign_id,
-        count(distinct household_id) as reached_households
-    from impressions
-    where household_id is not null
-    group by tenant_id, campaign_id
-),
-
 first_exposures as (
     select
         tenant_id,
@@ -81,6 +71,16 @@ first_exposures as (
     from impressions
     where household_id is not null
     group by tenant_id, campaign_id, household_id
+),
+
+-- one row per reached household already: its count is the reach
+reach as (
+    select
+        tenant_id,
+        campaign_id,
+        count(*) as reached_households
+    from first_exposures
+    group by tenant_id, campaign_id
 ),
 
 classified_redemptions as (
