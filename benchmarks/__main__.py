@@ -133,7 +133,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--with-100m", action="store_true", help="add the 100M world")
     parser.add_argument("--workdir", default=None, help="default: $EARSHOT_HOME/bench")
     parser.add_argument("--keep", action="store_true", help="keep the worlds afterwards")
+    parser.add_argument(
+        "--connectors-only", action="store_true", help="only the connector sync benchmark"
+    )
     args = parser.parse_args(argv)
+    from benchmarks.connectors import report as connector_report
+
+    if args.connectors_only:
+        print(connector_report())
+        return 0
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     if args.with_100m and "100M" not in sizes:
         sizes.append("100M")
@@ -152,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
             shutil.rmtree(base / label, ignore_errors=True)
         print()
     print(summary(all_results))
+    print()
+    print(connector_report())
     return 0
 
 

@@ -139,12 +139,14 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--port", type=int, default=3000)
     ui.set_defaults(func=cmd_ui)
 
+    from pipelines.cli_connectors import register_connector_commands
     from pipelines.cli_subjects import register_subject_commands
     from pipelines.cli_tenancy import register_cli
     from pipelines.cli_tenants import register_tenant_commands
 
     register_tenant_commands(register_cli(sub))
     register_subject_commands(sub)
+    register_connector_commands(sub)
     return parser
 
 

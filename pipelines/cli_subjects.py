@@ -56,16 +56,16 @@ def _carry_validation(tenant_id: str, files: list[RewrittenFile]) -> None:
     that held for the file's original rows. The rows left are a subset of rows that passed, so a
     file that was validated before stays validated; a file not yet validated stays pending.
     """
-    from pipelines.checks.landing import _ledger_path, _read_ledger, _write_ledger
+    from pipelines.checks.landing import _read_ledger, _write_ledger, ledger_path_for
 
-    by_entity: dict[str, list[RewrittenFile]] = {}
+    by_ledger: dict[tuple[str, str], list[RewrittenFile]] = {}
     for file in files:
         # Places of landed rows are landing/<source>/<entity>; quarantine files have no suite.
         parts = file.place.split("/")
         if len(parts) == 3 and not parts[1].startswith("_"):
-            by_entity.setdefault(parts[2], []).append(file)
-    for entity, rewritten in by_entity.items():
-        path = _ledger_path(tenant_id, entity)
+            by_ledger.setdefault((parts[1], parts[2]), []).append(file)
+    for (source, entity), rewritten in by_ledger.items():
+        path = ledger_path_for(tenant_id, source, entity)
         ledger = _read_ledger(path)
         changed = False
         for file in rewritten:

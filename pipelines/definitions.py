@@ -4,22 +4,27 @@ from __future__ import annotations
 
 import dagster as dg
 
+from pipelines.assets.connectors import GROUP as CONNECTOR_GROUP
+from pipelines.assets.connectors import connector_assets, sync_jobs
 from pipelines.assets.ingest import landed_files
 from pipelines.assets.raw import raw_tables
 from pipelines.assets.transform import earshot_dbt_models
 from pipelines.checks.landing import landing_checks
+from pipelines.connector_automation import connector_sensors
 from pipelines.resources import build_resources
 
-# Everything for one tenant: land the inbox, load raw, build and test every dbt model.
+# Everything for one tenant: land the inbox, load raw, build and test every dbt model. The
+# connectors sync on their own schedule (sync_<platform> jobs); raw loads what they landed.
 tenant_pipeline = dg.define_asset_job(
     name="tenant_pipeline",
-    selection=dg.AssetSelection.all(),
+    selection=dg.AssetSelection.all() - dg.AssetSelection.groups(CONNECTOR_GROUP),
     description="Land, load and transform one tenant (partition = tenant id).",
 )
 
 defs = dg.Definitions(
-    assets=[landed_files, raw_tables, earshot_dbt_models],
+    assets=[landed_files, *connector_assets, raw_tables, earshot_dbt_models],
     asset_checks=landing_checks,
-    jobs=[tenant_pipeline],
+    jobs=[tenant_pipeline, *sync_jobs.values()],
+    sensors=connector_sensors,
     resources=build_resources(),
 )

@@ -16,6 +16,9 @@ from tests.support import moto_server, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANTS = ("tenant_alpha", "tenant_beta")
+# Every tenant's host figures also come through a hosting connector (Buzzsprout's fake serving
+# the world's own figures), and every tenant has a YouTube channel (a fake with a few videos).
+CONNECTED_PLATFORM = "buzzsprout"
 
 
 def _free_port() -> int:
@@ -83,9 +86,78 @@ def _build(warehouse: str, home: Path, extra_env: dict[str, str]) -> BuiltPipeli
         simulate(WorldConfig.tiny(tenant_id=tenant, seed=7 + i), out)
         exports[tenant] = out
         ingest = run_earshot(env, "ingest", "files", "--tenant", tenant, str(out))
+        logs += [ingest.stdout, ingest.stderr]
+        logs.append(_sync_host_connector(env, home, tenant, out, seed=7 + i))
         run = run_earshot(env, "run", "--tenant", tenant)
-        logs += [ingest.stdout, ingest.stderr, run.stdout, run.stderr]
+        logs += [run.stdout, run.stderr]
     return BuiltPipeline(warehouse, home, env, exports, "\n".join(logs))
+
+
+def _sync_host_connector(
+    env: dict[str, str], home: Path, tenant: str, export: Path, seed: int
+) -> str:
+    """Connect the tenant's Buzzsprout account (a fake serving the world's own host figures, with
+    raw rows) and a YouTube channel (a fake with a few videos over the same days), store their
+    credentials through the CLI, and sync both fully before the tenant's run."""
+    import yaml
+
+    from tests.fakes.buzzsprout import FakeBuzzsprout
+    from tests.fakes.catalog import catalog_from_export
+    from tests.fakes.youtube import FakeYouTube, youtube_catalog
+
+    catalog = catalog_from_export(export)
+    first_day = min(day for _, day in catalog.downloads)
+    last_day = max(day for _, day in catalog.downloads)
+    videos = youtube_catalog(first_day, (last_day - first_day).days + 1, seed=seed)
+    secrets = {
+        f"{CONNECTED_PLATFORM}_api_token": "e2e-buzzsprout-token",
+        "youtube_client_id": "e2e-client.apps.googleusercontent.com",
+        "youtube_client_secret": "e2e-youtube-secret",
+        "youtube_refresh_token": "1//e2e-youtube-refresh",
+    }
+    with (
+        FakeBuzzsprout(catalog, token=secrets[f"{CONNECTED_PLATFORM}_api_token"]) as fake,
+        FakeYouTube(
+            videos,
+            secrets["youtube_client_id"],
+            secrets["youtube_client_secret"],
+            secrets["youtube_refresh_token"],
+        ) as youtube,
+    ):
+        common = {
+            "start_date": first_day.isoformat(),
+            "rate_limit": {"requests": 1000, "per_seconds": 1},
+        }
+        connectors = {
+            CONNECTED_PLATFORM: {"base_url": fake.base_url, "raw_rows": True, **common},
+            "youtube": {
+                "base_url": youtube.base_url,
+                "token_url": "{base_url}/token",
+                "data_api_base_url": "{base_url}/youtube/v3",
+                "reporting_lag_days": 1,
+                **common,
+            },
+        }
+        folder = home / "tenants"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / f"{tenant}.yaml").write_text(yaml.safe_dump({"connectors": connectors}))
+        logs = []
+        for name, value in secrets.items():
+            stored = subprocess.run(
+                [sys.executable, "-m", "pipelines.cli", "connectors", "set-secret"]
+                + ["--tenant", tenant, "--name", name],
+                input=value + "\n",
+                cwd=ROOT,
+                env=env,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            logs += [stored.stdout, stored.stderr]
+        sync = run_earshot(
+            env, "connectors", "sync", "--tenant", tenant, "--full", "--until", str(last_day)
+        )
+    return "\n".join([*logs, sync.stdout, sync.stderr])
 
 
 @pytest.fixture(scope="session")

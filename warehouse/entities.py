@@ -22,6 +22,10 @@ class Entity:
     event_time: str | None
     # Columns that identify one record; exact repeats of all columns are duplicates regardless.
     key: tuple[str, ...]
+    # Whether export files may carry it. A host's raw download rows have no id, so two identical
+    # rows are two downloads, which a file import would take for a repeated line: they come
+    # from connectors only.
+    file_import: bool = True
 
 
 ENTITIES: dict[str, Entity] = {
@@ -155,8 +159,38 @@ ENTITIES: dict[str, Entity] = {
             event_time=None,
             key=("platform", "episode_id", "date"),
         ),
+        # One download as the hosting platform logged it, without address or user agent (its
+        # API does not give them): the app, device and place of each download of an episode on
+        # a reporting day (Buzzsprout's raw download rows). No key: two downloads from the same
+        # app in the same city are two rows. A later extraction of an episode-day replaces the
+        # earlier one's rows as a whole.
+        Entity(
+            "host_download_events",
+            pa.schema(
+                [
+                    ("platform", pa.string()),
+                    ("show_id", pa.string()),
+                    ("episode_id", pa.string()),
+                    ("date", pa.date32()),
+                    ("app", pa.string()),
+                    ("device", pa.string()),
+                    ("device_type", pa.string()),
+                    ("country_code", pa.string()),
+                    ("region", pa.string()),
+                    ("city", pa.string()),
+                    ("continent", pa.string()),
+                    ("media_type", pa.string()),
+                ]
+            ),
+            event_time=None,
+            key=(),
+            file_import=False,
+        ),
     ]
 }
+
+# The entities an export file may hold (`earshot ingest files`).
+FILE_ENTITIES = tuple(name for name, entity in ENTITIES.items() if entity.file_import)
 
 # Lineage columns every landed batch carries besides the source's own columns.
 METADATA_SCHEMA = pa.schema(
@@ -168,8 +202,15 @@ METADATA_SCHEMA = pa.schema(
         ("_cursor", pa.string()),
         ("_source_file", pa.string()),
         ("_source_row", pa.int64()),
+        # The record as an API connector received it (JSON), so what the source said is kept
+        # untouched beside its canonical columns; null for files and logs, whose line is
+        # already named by _source_file and _source_row.
+        ("_record", pa.string()),
     ]
 )
+
+# Lineage columns added after files had landed without them: read as null from older files.
+OPTIONAL_LINEAGE = ("_record",)
 
 # A quarantined record: which file and row, why, and the values as they arrived.
 QUARANTINE_SCHEMA = pa.schema(

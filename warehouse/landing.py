@@ -55,7 +55,7 @@ STAGING_DIR = "_staging"
 STALE_STAGING_S = 24 * 3600
 SOURCE_PATTERN = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 # Columns a caller may hand over with the rows; the zone adds the other lineage columns.
-CALLER_LINEAGE = ("_source_file", "_source_row")
+CALLER_LINEAGE = ("_source_file", "_source_row", "_record")
 QUARANTINE_INPUT = ("_source_file", "_source_row", "reason", "raw_record")
 PARQUET_COMPRESSION = "zstd"
 EPOCH = date(1970, 1, 1)
@@ -229,7 +229,8 @@ class LandingTransaction:
         content_hashes: tuple[np.ndarray, np.ndarray] | None = None,
         drop: pa.Array | pa.ChunkedArray | None = None,
     ) -> list[LandedFile]:
-        """Stage ``table`` (the entity's columns, optionally ``_source_file``/``_source_row``).
+        """Stage ``table`` (the entity's columns, optionally ``_source_file``/``_source_row``/
+        ``_record``).
 
         Adds the lineage columns, splits the rows by ``dt`` and returns one file per date. The
         rows keep their order within each file. A caller that already computed
@@ -289,8 +290,13 @@ class LandingTransaction:
             if "_source_row" in names
             else pa.array(np.arange(1, n + 1, dtype=np.int64))
         )
+        record = (
+            table.column("_record").cast(pa.string())
+            if "_record" in names
+            else pa.nulls(n, pa.string())
+        )
         rows = pa.table(
-            list(data.columns) + [source_file, source_row],
+            list(data.columns) + [source_file, source_row, record],
             names=spec.schema.names + list(CALLER_LINEAGE),
         )
         if drop is not None:
@@ -308,6 +314,7 @@ class LandingTransaction:
             "_cursor": _constant(cursor, n, pa.string()),
             "_source_file": rows.column("_source_file"),
             "_source_row": rows.column("_source_row"),
+            "_record": rows.column("_record"),
         }
         landed = pa.table(
             [rows.column(name) for name in spec.schema.names]

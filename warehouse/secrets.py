@@ -141,6 +141,48 @@ def tenant_secret(tenant_id: str, name: str) -> bytes:
     return _local_secret(local_secret_path(tenant_id, name))
 
 
+def tenant_credential(tenant_id: str, name: str) -> str:
+    """A credential of ``tenant_id`` (an API token, a client secret) as text.
+
+    Unlike :func:`tenant_secret` it is never made up: the ``local`` backend reads an existing
+    file (``put_tenant_secret`` or ``earshot secrets put`` writes it) and refuses a missing one,
+    and no minimum length applies (an API's token is what it is). Raises
+    :class:`SecretNotFound` naming where it looked, never the value.
+    """
+    tenant_id, name = _checked(tenant_id, name)
+    backend = secrets_backend()
+    if backend == "env":
+        variable = env_variable(tenant_id, name)
+        raw = os.environ.get(variable)
+        if raw is None or raw == "":
+            raise SecretNotFound(
+                f"credential {name!r} of tenant {tenant_id!r} not found: environment variable "
+                f"{variable} is not set ({BACKEND_VARIABLE}=env)"
+            )
+        value = _decode_text(raw, f"environment variable {variable}")
+    elif backend == "aws":
+        value = _aws_secret(
+            aws_secret_id(tenant_id, name),
+            _aws_endpoint(),
+            _aws_region(),
+            os.environ.get("AWS_PROFILE"),
+        )
+    else:
+        path = local_secret_path(tenant_id, name)
+        if not path.exists():
+            raise SecretNotFound(
+                f"credential {name!r} of tenant {tenant_id!r} not found: no file {path} "
+                f"(store it with: earshot connectors set-secret --tenant {tenant_id} --name {name})"
+            )
+        value = _read_private(path, min_bytes=1)
+    try:
+        return value.decode("utf-8").strip()
+    except UnicodeDecodeError:
+        raise InvalidSecret(
+            f"credential {name!r} of tenant {tenant_id!r} is not UTF-8 text"
+        ) from None
+
+
 def clear_cache() -> None:
     """Forget the cached secrets-manager values (after a rotation, and between tests)."""
     _aws_secret.cache_clear()
@@ -290,7 +332,7 @@ def _local_secret(path: Path) -> bytes:
     return _read_private(path)
 
 
-def _read_private(path: Path) -> bytes:
+def _read_private(path: Path, min_bytes: int = MIN_SECRET_BYTES) -> bytes:
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
     except FileNotFoundError:
@@ -310,14 +352,21 @@ def _read_private(path: Path) -> bytes:
                 f"restrict it with: chmod 600 {path}"
             )
         value = handle.read()
+    if min_bytes < MIN_SECRET_BYTES:
+        if len(value) < min_bytes:
+            raise InvalidSecret(f"secret file {path} is empty")
+        return value
     return _usable(value, f"secret file {path}")
 
 
 # -- writing -----------------------------------------------------------------------------------
 
 
-def put_tenant_secret(tenant_id: str, name: str, value: bytes) -> str:
+def put_tenant_secret(tenant_id: str, name: str, value: bytes, *, credential: bool = False) -> str:
     """Store ``value`` as ``name`` of ``tenant_id`` (create or replace); returns where.
+
+    ``credential``: an API credential (read by :func:`tenant_credential`), which may be shorter
+    than a key Earshot makes itself.
 
     For the ``aws`` and ``local`` backends; ``env`` secrets are set by the operator.
     """
@@ -332,7 +381,10 @@ def put_tenant_secret(tenant_id: str, name: str, value: bytes) -> str:
             f"set {env_variable(tenant_id, name)} (prefix hex: or base64: for binary values)"
         )
     where = describe_secret_source(tenant_id, name)
-    _usable(value, f"the new value for {where}")
+    if not credential:
+        _usable(value, f"the new value for {where}")
+    elif not value:
+        raise InvalidSecret(f"the new value for {where} is empty")
     if backend == "aws":
         _aws_put(aws_secret_id(tenant_id, name), value)
         clear_cache()

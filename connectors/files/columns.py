@@ -77,6 +77,11 @@ RULES: dict[str, dict[str, ColumnRule]] = {
         "date": _REQ,
         "downloads": _NON_NEGATIVE,
     },
+    "host_download_events": {
+        "platform": _REQ,
+        "episode_id": _REQ,
+        "date": _REQ,
+    },
 }
 
 _OPTIONAL = ColumnRule()

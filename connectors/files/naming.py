@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from warehouse.entities import ENTITIES
+from warehouse.entities import FILE_ENTITIES
 
 # Longest first, so "x.csv.gz" is not read as a ".gz" file.
 EXTENSIONS = (".csv.gz", ".parquet", ".csv")
@@ -32,7 +32,7 @@ class ExportFile:
 def _expected() -> str:
     return (
         "expected <entity>.csv, <entity>.csv.gz or <entity>.parquet (optionally "
-        f"<entity>-<part>.<ext>) with <entity> one of {', '.join(sorted(ENTITIES))}"
+        f"<entity>-<part>.<ext>) with <entity> one of {', '.join(sorted(FILE_ENTITIES))}"
     )
 
 
@@ -45,13 +45,14 @@ def classify(path: Path, entity: str | None = None) -> ExportFile:
     fmt = "parquet" if extension == ".parquet" else "csv"
     compression = "gzip" if extension == ".csv.gz" else None
     if entity is not None:
-        if entity not in ENTITIES:
-            problem = f"{entity!r} is not an entity; known: {', '.join(sorted(ENTITIES))}"
+        if entity not in FILE_ENTITIES:
+            known = ", ".join(sorted(FILE_ENTITIES))
+            problem = f"{entity!r} is not an entity of export files; known: {known}"
             return ExportFile(path, None, fmt, compression, problem, None)
         return ExportFile(path, entity, fmt, compression, None, None)
     stem = name[: -len(extension)]
     base, sep, part = stem.partition("-")
-    if base in ENTITIES and (not sep or part):
+    if base in FILE_ENTITIES and (not sep or part):
         return ExportFile(path, base, fmt, compression, None, None)
     return ExportFile(path, None, fmt, compression, f"unknown file name: {_expected()}", None)
 

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from pipelines.assets.connectors import streams_of_entity
 from pipelines.assets.ingest import landing_key
 from pipelines.partitions import tenant_partitions
 from pipelines.pools import WAREHOUSE_POOL
@@ -20,7 +21,7 @@ def raw_key(entity: str) -> dg.AssetKey:
     specs=[
         dg.AssetSpec(
             raw_key(entity),
-            deps=[landing_key(entity)],
+            deps=[landing_key(entity), *streams_of_entity(entity)],
             group_name="raw",
             description=f"`raw.{entity}`: every landed `{entity}` row, with lineage columns.",
             kinds={"sql"},
@@ -30,7 +31,8 @@ def raw_key(entity: str) -> dg.AssetKey:
     + [
         dg.AssetSpec(
             QUARANTINE_KEY,
-            deps=[landing_key(entity) for entity in ENTITIES],
+            deps=[landing_key(entity) for entity in ENTITIES]
+            + [key for entity in ENTITIES for key in streams_of_entity(entity)],
             group_name="raw",
             description="`raw.quarantine`: rows refused at landing, with file, row and reason.",
             kinds={"sql"},

@@ -7,10 +7,13 @@ stays failing until it is replaced or removed, and every run until then stops be
 
 import json
 import warnings
+from collections.abc import Callable
 from pathlib import Path
 
 import dagster as dg
 
+from connectors.registry import CONNECTORS
+from pipelines.assets.connectors import connector_key
 from pipelines.assets.ingest import SOURCE, landing_key
 from pipelines.partitions import tenant_partitions
 from pipelines.resources import LandingResource
@@ -20,8 +23,14 @@ from warehouse.settings import paths
 CHECK_NAME = "expectation_suite"
 
 
-def _ledger_path(tenant_id: str, entity: str) -> Path:
-    return paths().home / "state" / "validated" / tenant_id / SOURCE / f"{entity}.json"
+def _ledger_path(tenant_id: str, owner: str, entity: str) -> Path:
+    return paths().home / "state" / "validated" / tenant_id / owner / f"{entity}.json"
+
+
+def ledger_path_for(tenant_id: str, source: str, entity: str) -> Path:
+    """The ledger that remembers the verdicts on ``source``'s landed ``entity`` batches: the
+    connector's own for an API connector, the file-import asset's for every other source."""
+    return _ledger_path(tenant_id, source if source in CONNECTORS else SOURCE, entity)
 
 
 def _read_ledger(path: Path) -> dict[str, str]:
@@ -35,9 +44,17 @@ def _write_ledger(path: Path, ledger: dict[str, str]) -> None:
     tmp.replace(path)
 
 
-def _make_check(entity: str) -> dg.AssetChecksDefinition:
+def _make_check(
+    entity: str, asset: dg.AssetKey, owner: str, owns: Callable[[str], bool]
+) -> dg.AssetChecksDefinition:
+    """The suite of ``entity`` on the landed batches of the sources ``owns`` accepts.
+
+    ``owner`` names the asset's ledger: the file-import asset checks every source that is not
+    an API connector (file exports, each log format); each connector asset its own platform.
+    """
+
     @dg.asset_check(
-        asset=landing_key(entity),
+        asset=asset,
         name=CHECK_NAME,
         blocking=True,
         partitions_def=tenant_partitions,
@@ -53,15 +70,15 @@ def _make_check(entity: str) -> dg.AssetChecksDefinition:
         zone = landing.zone(tenant_scope=tenant_id)
         storage = zone.storage
         # A batch's key is its content hash; the size tells a batch re-landed with new lineage
-        # columns (a later extraction time) from the one validated before. Every source of the
-        # entity (file exports, logs) is checked: raw loads them all.
+        # columns (a later extraction time) from the one validated before. Raw loads every
+        # source of the entity, so every source is checked by the asset that lands it.
         sizes: dict[str, int] = {}
         for source, landed_entity in zone.entities(tenant_id):
-            if landed_entity == entity:
+            if landed_entity == entity and owns(source):
                 sizes.update(storage.sizes(f"{tenant_id}/{source}/{entity}"))
         files = [key for key in sorted(sizes) if key.endswith(".parquet")]
         fingerprints = {key: str(sizes[key]) for key in files}
-        ledger_file = _ledger_path(tenant_id, entity)
+        ledger_file = _ledger_path(tenant_id, owner, entity)
         ledger = _read_ledger(ledger_file)
         pending = [key for key in files if ledger.get(key) != fingerprints[key]]
         if not pending:
@@ -96,4 +113,16 @@ def _make_check(entity: str) -> dg.AssetChecksDefinition:
 # check that tenant's batches, so use them and keep the warning out of every command's output.
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", dg.PreviewWarning)
-    landing_checks = [_make_check(entity) for entity in ENTITIES]
+    landing_checks = [
+        _make_check(entity, landing_key(entity), SOURCE, lambda source: source not in CONNECTORS)
+        for entity in ENTITIES
+    ] + [
+        _make_check(
+            stream.entity,
+            connector_key(cls.platform, stream.name),
+            cls.platform,
+            lambda source, platform=cls.platform: source == platform,
+        )
+        for cls in CONNECTORS.values()
+        for stream in cls.streams
+    ]

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.quality import suites
-from warehouse.entities import landed_schema
+from warehouse.entities import OPTIONAL_LINEAGE, landed_schema
 
 DEFAULT_CHUNK_ROWS = 1_000_000
 MAX_EXAMPLES = 3
@@ -153,7 +153,19 @@ def _newest_extraction(files: list[Path]) -> datetime:
 
 
 def _chunks(files: list[Path], chunk_rows: int, empty: pa.Schema) -> Iterator[pa.Table]:
-    """Tables of about ``chunk_rows`` rows; one table never mixes two schemas."""
+    """Tables of about ``chunk_rows`` rows; one table never mixes two schemas. A file landed
+    before an optional lineage column existed gets it as nulls, like the raw loader gives it;
+    any other missing column stays missing, for the schema expectation to report."""
+    for table in _file_chunks(files, chunk_rows, empty):
+        missing = [
+            f for f in empty if f.name in OPTIONAL_LINEAGE and f.name not in table.column_names
+        ]
+        for column in missing:
+            table = table.append_column(column, pa.nulls(table.num_rows, column.type))
+        yield table
+
+
+def _file_chunks(files: list[Path], chunk_rows: int, empty: pa.Schema) -> Iterator[pa.Table]:
     pending: list[pa.RecordBatch] = []
     schema: pa.Schema | None = None
     count = 0

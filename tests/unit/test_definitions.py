@@ -51,9 +51,14 @@ def test_landing_checks_block_and_writers_share_one_pool() -> None:
 
     graph = defs.resolve_asset_graph()
     check_keys = graph.asset_check_keys
-    landing_checks = [k for k in check_keys if k.asset_key.path[0] == "landing"]
-    # one per landing entity
-    assert len(landing_checks) == len(ENTITIES)
+    landing_checks = [
+        k for k in check_keys if k.asset_key.path[0] == "landing" and k.name != "freshness"
+    ]
+    # one per landing entity of the file imports, one per connector stream
+    from connectors.registry import CONNECTORS
+
+    streams = sum(len(cls.streams) for cls in CONNECTORS.values())
+    assert len(landing_checks) == len(ENTITIES) + streams
     for key in landing_checks:
         assert graph.get_check_spec(key).blocking, key
     # dbt tests with severity error become blocking checks too.
@@ -65,3 +70,30 @@ def test_landing_checks_block_and_writers_share_one_pool() -> None:
         if any(part in node.name for part in ("raw_tables", "earshot_dbt_models"))
     }
     assert pools == {"warehouse"}
+
+
+def test_every_connector_stream_is_an_asset_that_raw_loads() -> None:
+    from connectors.registry import CONNECTORS
+    from pipelines.definitions import defs
+
+    graph = defs.resolve_asset_graph()
+    assert CONNECTORS, "the hosting connectors are registered"
+    for cls in CONNECTORS.values():
+        for stream in cls.streams:
+            key = dg.AssetKey(["landing", cls.platform, stream.name])
+            assert key in graph.get(dg.AssetKey(["raw", stream.entity])).parent_keys
+            checks = {k.name for k in graph.asset_check_keys if k.asset_key == key}
+            assert checks == {"expectation_suite", "freshness"}, (key, checks)
+            assert not graph.get_check_spec(dg.AssetCheckKey(key, "freshness")).blocking
+        job = defs.resolve_job_def(f"sync_{cls.platform}")
+        selected = job.asset_layer.selected_asset_keys
+        assert dg.AssetKey(["marts", "rpt_download_reconciliation"]) in selected
+    # the tenant pipeline leaves syncing to the connectors' own schedule
+    tenant_job = defs.resolve_job_def("tenant_pipeline")
+    assert not any(
+        k.path[1] in CONNECTORS
+        for k in tenant_job.asset_layer.selected_asset_keys
+        if k.path[0] == "landing"
+    )
+    sensors = {s.name for s in defs.sensors}
+    assert {"connector_schedule", "connector_freshness"} <= sensors

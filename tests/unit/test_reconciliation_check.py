@@ -11,10 +11,16 @@ def test_the_alert_is_a_non_blocking_check_of_the_mart() -> None:
     key = checks["rpt_download_reconciliation_no_alerts"]
     assert key.asset_key.path[-1] == "rpt_download_reconciliation"
     assert not graph.get_check_spec(key).blocking
-    # The host figures have their landing suite like every entity, and it blocks.
+    # The host figures have their landing suite like every entity, and it blocks: on the file
+    # import's asset, and on every connector's stream that lands them.
+    from connectors.registry import CONNECTORS
+
     landing = [
         k
         for k in graph.asset_check_keys
-        if k.asset_key.path[0] == "landing" and k.asset_key.path[-1] == "host_downloads_daily"
+        if k.asset_key.path[0] == "landing"
+        and k.asset_key.path[-1] == "host_downloads_daily"
+        and k.name == "expectation_suite"
     ]
-    assert len(landing) == 1 and graph.get_check_spec(landing[0]).blocking
+    assert {k.asset_key.path[1] for k in landing} == {"files", *CONNECTORS}
+    assert all(graph.get_check_spec(k).blocking for k in landing)

@@ -11,6 +11,8 @@ host as (
 
     select * from {{ ref('stg_files__host_downloads_daily') }}
     where {{ tenant_filter('tenant_id') }}
+        -- a view (YouTube) is not a download: those figures are in fct_video_views_daily
+        and not {{ is_view_platform('platform') }}
 
 ),
 

@@ -1,3 +1,9 @@
+{#- One row per episode. Its catalogue facts (show, title, publication) come from the latest
+    extraction of any source; its file facts (size, bitrate, and the duration they were measured
+    with) from the latest extraction that has them. A hosting platform's API lists episodes
+    without their file size, and its newer listing must not erase what a file export or the feed
+    gave: the ID3 size, and with it every impression, depends on those bytes. -#}
+
 with
 
 source as (
@@ -37,6 +43,43 @@ latest as (
 
 ),
 
+latest_media as (
+
+    select
+        tenant_id,
+        episode_id,
+        duration_s,
+        file_bytes,
+        bitrate_kbps,
+        {{ landing_version_rank('tenant_id, episode_id') }} as version_rank
+
+    from renamed
+    where file_bytes is not null
+
+),
+
+merged as (
+
+    select
+        latest.tenant_id,
+        latest.episode_id,
+        latest.show_id,
+        latest.show_name,
+        latest.episode_title,
+        latest.published_at,
+        coalesce(latest_media.duration_s, latest.duration_s) as duration_s,
+        latest_media.file_bytes,
+        latest_media.bitrate_kbps
+
+    from latest
+    left join latest_media
+        on latest.tenant_id = latest_media.tenant_id
+        and latest.episode_id = latest_media.episode_id
+        and latest_media.version_rank = 1
+    where latest.version_rank = 1
+
+),
+
 final as (
 
     select
@@ -59,8 +102,7 @@ final as (
             ) as {{ dbt.type_bigint() }}
         ) as id3_bytes
 
-    from latest
-    where version_rank = 1
+    from merged
 
 )
 

@@ -7,13 +7,13 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 from connectors.simulator.simulation import SimulationSummary
-from warehouse.entities import ENTITIES
+from warehouse.entities import ENTITIES, FILE_ENTITIES
 
 ISO_Z = r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z"
 
 
 def test_parquet_files_have_the_entity_schemas(parquet_world: SimulationSummary) -> None:
-    assert set(parquet_world.files) == set(ENTITIES)
+    assert set(parquet_world.files) == set(FILE_ENTITIES)
     for entity, paths in parquet_world.files.items():
         for path in paths:
             schema = pq.read_schema(path)

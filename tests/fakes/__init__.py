@@ -1,0 +1,1 @@
+"""Local fake servers of the real APIs, faithful to their auth, paging, throttling and formats."""
