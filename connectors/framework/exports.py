@@ -30,7 +30,7 @@ import csv
 import hashlib
 import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -318,3 +318,29 @@ def count_cell(item: SourceRecord, column: str) -> int:
             raise field_error(header, f"a count cannot be negative, got {raw!r}")
         return value
     raise field_error(header, f"expected a whole number, got {raw!r}")
+
+
+def episode_id_of_row(
+    item: SourceRecord,
+    catalogue: Callable[[], dict[str, tuple[str, str | None]]],
+    account: str,
+    id_header: str,
+) -> str:
+    """The episode of an export row: its id column when the export has one, otherwise the one
+    catalogue episode (``id -> (show id, title)``) with exactly that title. No episode or two
+    with the title is a bad row, whose reason says to export with ``id_header``. The catalogue
+    is asked for only when a row has no id (it may cost API requests)."""
+    if has(item, "episode_id"):
+        value = cell(item, "episode_id")
+        assert value is not None
+        return value
+    title = cell(item, "episode")
+    ids = [eid for eid, (_, t) in catalogue().items() if t == title]
+    if len(ids) != 1:
+        how = "no episode" if not ids else f"{len(ids)} episodes"
+        raise field_error(
+            item.context["columns"]["episode"],
+            f"the title {title!r} matches {how} of the {account}; export with the "
+            f"{id_header} column",
+        )
+    return ids[0]

@@ -41,6 +41,7 @@ from connectors.framework.exports import (
     check_row,
     count_cell,
     day_cell,
+    episode_id_of_row,
     has,
 )
 from connectors.framework.http import ApiClient, Pacing
@@ -193,7 +194,7 @@ class Castos(Connector):
         check_row(item)
         day = day_cell(item, "date")
         downloads = count_cell(item, "count")
-        episode_id = self._episode_id(item)
+        episode_id = episode_id_of_row(item, self.catalogue, "Castos catalogue", "Episode ID")
         yield {
             "platform": self.platform,
             "show_id": self._podcast_id(item, episode_id),
@@ -202,22 +203,6 @@ class Castos(Connector):
             "downloads": downloads,
             "reported_at": None,
         }
-
-    def _episode_id(self, item: SourceRecord) -> str:
-        if has(item, "episode_id"):
-            value = cell(item, "episode_id")
-            assert value is not None
-            return value
-        title = cell(item, "episode")
-        ids = [eid for eid, (_, t) in self.catalogue().items() if t == title]
-        if len(ids) != 1:
-            how = "no episode" if not ids else f"{len(ids)} episodes"
-            raise field_error(
-                item.context["columns"]["episode"],
-                f"the title {title!r} matches {how} of the Castos catalogue; export with the "
-                "Episode ID column",
-            )
-        return ids[0]
 
     def _podcast_id(self, item: SourceRecord, episode_id: str) -> str:
         if has(item, "podcast_id"):

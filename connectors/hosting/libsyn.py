@@ -68,11 +68,10 @@ from connectors.framework.exports import (
     Column,
     ExportFolder,
     ExportSettings,
-    cell,
     check_row,
     count_cell,
     day_cell,
-    has,
+    episode_id_of_row,
     header_key,
 )
 from connectors.framework.http import ApiClient, Pacing, Page, redact_url
@@ -459,7 +458,7 @@ class Libsyn(Connector):
         check_row(item)
         day = day_cell(item, "date")
         downloads = count_cell(item, "count")
-        episode_id = self._export_episode_id(item)
+        episode_id = episode_id_of_row(item, self.catalogue, "Libsyn account", "Item ID")
         known = self.catalogue().get(episode_id)
         if known is None:
             raise field_error(
@@ -479,22 +478,6 @@ class Libsyn(Connector):
             "downloads": downloads,
             "reported_at": None,
         }
-
-    def _export_episode_id(self, item: SourceRecord) -> str:
-        if has(item, "episode_id"):
-            value = cell(item, "episode_id")
-            assert value is not None
-            return value
-        title = cell(item, "episode")
-        ids = [eid for eid, (_, t) in self.catalogue().items() if t == title]
-        if len(ids) != 1:
-            how = "no episode" if not ids else f"{len(ids)} episodes"
-            raise field_error(
-                item.context["columns"]["episode"],
-                f"the title {title!r} matches {how} of the Libsyn account; export with the "
-                "Item ID column",
-            )
-        return ids[0]
 
 
 # -- paging --------------------------------------------------------------------------------------
