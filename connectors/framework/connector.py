@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, ClassVar
 
+from connectors.framework.errors import ConnectorError
 from connectors.framework.http import ApiClient, Pacing
 from connectors.framework.settings import ConnectorSettings
 from connectors.framework.state import StreamState
@@ -101,8 +102,9 @@ class Connector(ABC):
     # -- shared helpers ------------------------------------------------------------------------
 
     def build_client(self) -> ApiClient:
-        """The HTTP client of this connector (override to add auth and checks)."""
-        raise NotImplementedError
+        """The HTTP client of this connector; every API connector builds its own (auth, checks).
+        A connector that only reads export files (Spotify for Creators) has none."""
+        raise ConnectorError(f"{self.platform} reads export files and talks to no API")
 
     @property
     def client(self) -> ApiClient:

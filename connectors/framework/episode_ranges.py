@@ -38,7 +38,7 @@ from typing import Any
 
 from dlt.sources.helpers.rest_client.paginators import BasePaginator
 
-from connectors.framework.connector import Connector, Plan, SourceRecord
+from connectors.framework.connector import Connector, Plan, SourceRecord, Stream
 from connectors.framework.errors import ApiChangedError, ConnectorError, RecordError
 from connectors.framework.http import ApiClient, Page
 from connectors.framework.records import count, field_error, text
@@ -122,9 +122,34 @@ class EpisodeRangeConnector(Connector):
     # What an answer with days outside the range asked means, for the error.
     range_hint: str = "the API no longer honours the range parameters"
 
+    # What the host calls a show, for check()'s answer ("podcast" on Simplecast).
+    show_noun: str = "show"
+
     @abstractmethod
+    def listed_shows(self) -> list[dict[str, Any]]:
+        """Every show to sync, ``{"id", "title"}`` (see :func:`listed_shows`)."""
+
     def show_ids(self) -> list[str]:
         """Every show whose episodes' downloads are asked."""
+        return [show["id"] for show in self.listed_shows()]
+
+    def check(self) -> str:
+        return f"{len(self.listed_shows())} {self.show_noun}(s) visible"
+
+    def plan(self, stream: Stream, state: StreamState, mode: str) -> Plan:
+        """The catalogue one slice per show; downloads one slice per day (see the module)."""
+        if stream.entity == "episodes":
+            return Plan(self.show_ids(), None)
+        return self.downloads_plan(state, mode)
+
+    def fetch(self, stream: Stream, slice_id: str) -> Iterator[SourceRecord]:
+        if stream.entity == "episodes":
+            show = next(s for s in self.listed_shows() if s["id"] == slice_id)
+            for page in self.episode_pages(slice_id):
+                for position, record in enumerate(page.records):
+                    yield SourceRecord(record, page.url, position, {"show": show})
+            return
+        yield from self.downloads_fetch(slice_id)
 
     @abstractmethod
     def episode_pages(self, show_id: str) -> Iterator[Page]:

@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -220,7 +221,7 @@ def token_refused(response: Response) -> bool:
     return False
 
 
-class OAuth2Auth(AuthBase):
+class OAuth2Auth(AuthBase, ABC):
     """Adds a fetched access token to every request; renews it on expiry, resends once.
 
     ``fetch`` returns a new :class:`Token` (a grant above, bound to the connector's session);
@@ -246,11 +247,13 @@ class OAuth2Auth(AuthBase):
 
     # -- what a subclass implements ------------------------------------------------------------
 
+    @abstractmethod
     def apply(self, request: PreparedRequest, token: str) -> None:
-        raise NotImplementedError
+        """Put ``token`` on the request (a header, a query parameter)."""
 
+    @abstractmethod
     def sent_token(self, request: PreparedRequest) -> str | None:
-        raise NotImplementedError
+        """The token a sent request carried (to tell a refused stale token from a fresh one)."""
 
     # -- tokens --------------------------------------------------------------------------------
 

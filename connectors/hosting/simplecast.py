@@ -30,7 +30,7 @@ from dlt.sources.helpers.rest_client.paginators import JSONLinkPaginator
 from pydantic import Field
 from requests import Response
 
-from connectors.framework.connector import Plan, SourceRecord, Stream
+from connectors.framework.connector import SourceRecord, Stream
 from connectors.framework.episode_ranges import (
     DEFAULT_DAYS_PER_REQUEST,
     EpisodeRangeConnector,
@@ -43,7 +43,6 @@ from connectors.framework.errors import ApiChangedError
 from connectors.framework.http import ApiClient, Pacing, Page, redact_url
 from connectors.framework.records import get, number, parse_day, text, timestamp
 from connectors.framework.settings import ConnectorSettings, IdList
-from connectors.framework.state import StreamState
 
 EPISODES = Stream("episodes", "episodes", "every episode of every podcast of the account")
 DOWNLOADS = Stream(
@@ -85,6 +84,7 @@ class Simplecast(EpisodeRangeConnector):
     settings_model = SimplecastSettings
     credentials = ("api_token",)
     streams = (EPISODES, DOWNLOADS)
+    show_noun = "podcast"
     default_base_url = "https://api.simplecast.com"
     # No published limit: stay polite.
     default_pacing = Pacing(5, 1.0)
@@ -124,35 +124,18 @@ class Simplecast(EpisodeRangeConnector):
             )
         return self._podcasts
 
-    def show_ids(self) -> list[str]:
-        return [p["id"] for p in self.podcasts()]
+    def listed_shows(self) -> list[dict[str, Any]]:
+        return self.podcasts()
 
     def episode_pages(self, podcast_id: str) -> Iterator[Page]:
         return self._list(f"/podcasts/{quote(podcast_id, safe='')}/episodes")
 
-    def check(self) -> str:
-        return f"{len(self.podcasts())} podcast(s) visible"
-
     # -- streams -------------------------------------------------------------------------------
-
-    def plan(self, stream: Stream, state: StreamState, mode: str) -> Plan:
-        if stream.name == EPISODES.name:
-            return Plan([p["id"] for p in self.podcasts()], None)
-        return self.downloads_plan(state, mode)
-
-    def fetch(self, stream: Stream, slice_id: str) -> Iterator[SourceRecord]:
-        if stream.name == EPISODES.name:
-            podcast = next(p for p in self.podcasts() if p["id"] == slice_id)
-            for page in self.episode_pages(slice_id):
-                for position, record in enumerate(page.records):
-                    yield SourceRecord(record, page.url, position, {"podcast": podcast})
-            return
-        yield from self.downloads_fetch(slice_id)
 
     def rows(self, stream: Stream, item: SourceRecord) -> Iterable[dict[str, Any]]:
         record = item.record
         if stream.name == EPISODES.name:
-            podcast = item.context["podcast"]
+            podcast = item.context["show"]
             yield {
                 "episode_id": text(record, "id"),
                 "show_id": podcast["id"],

@@ -34,7 +34,7 @@ from dlt.sources.helpers.rest_client.auth import APIKeyAuth
 from dlt.sources.helpers.rest_client.paginators import PageNumberPaginator
 from pydantic import Field
 
-from connectors.framework.connector import Plan, SourceRecord, Stream
+from connectors.framework.connector import SourceRecord, Stream
 from connectors.framework.episode_ranges import (
     DEFAULT_DAYS_PER_REQUEST,
     EpisodeRangeConnector,
@@ -55,7 +55,6 @@ from connectors.framework.records import (
     timestamp,
 )
 from connectors.framework.settings import ConnectorSettings, IdList
-from connectors.framework.state import StreamState
 
 EPISODES = Stream("episodes", "episodes", "every episode of every show of the account")
 DOWNLOADS = Stream(
@@ -127,30 +126,13 @@ class Transistor(EpisodeRangeConnector):
             )
         return self._shows
 
-    def show_ids(self) -> list[str]:
-        return [s["id"] for s in self.shows()]
+    def listed_shows(self) -> list[dict[str, Any]]:
+        return self.shows()
 
     def episode_pages(self, show_id: str) -> Iterator[Page]:
         return self._list("/v1/episodes", {"show_id": show_id})
 
-    def check(self) -> str:
-        return f"{len(self.shows())} show(s) visible"
-
     # -- streams -------------------------------------------------------------------------------
-
-    def plan(self, stream: Stream, state: StreamState, mode: str) -> Plan:
-        if stream.name == EPISODES.name:
-            return Plan([s["id"] for s in self.shows()], None)
-        return self.downloads_plan(state, mode)
-
-    def fetch(self, stream: Stream, slice_id: str) -> Iterator[SourceRecord]:
-        if stream.name == EPISODES.name:
-            show = next(s for s in self.shows() if s["id"] == slice_id)
-            for page in self.episode_pages(slice_id):
-                for position, record in enumerate(page.records):
-                    yield SourceRecord(record, page.url, position, {"show": show})
-            return
-        yield from self.downloads_fetch(slice_id)
 
     def rows(self, stream: Stream, item: SourceRecord) -> Iterable[dict[str, Any]]:
         record = item.record

@@ -17,6 +17,7 @@ import base64
 import json
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -201,7 +202,7 @@ class _Fault:
     skip: int = 0
 
 
-class FakeApi:
+class FakeApi(ABC):
     """A fake API on 127.0.0.1 and a free port; use as a context manager or start()/stop()."""
 
     name = "fake"
@@ -218,8 +219,9 @@ class FakeApi:
 
     # -- what a platform implements ------------------------------------------------------------
 
+    @abstractmethod
     def route(self, request: Request) -> Response:
-        raise NotImplementedError
+        """The platform's answer to one request (its paths, auth and formats)."""
 
     # -- faults a test switches on -------------------------------------------------------------
 
