@@ -5,6 +5,7 @@ requests per second through IAB counting against the target.
     make bench                              # 1M and 10M download requests
     make bench BENCH_ARGS="--with-100m"     # and 100M (about 1M orders)
     make bench BENCH_ARGS="--sizes 1M"      # one size
+    make bench BENCH_ARGS="--webhooks-only" # the webhook receiver alone (--deliveries N)
 
 The figures describe this machine at this moment; nothing here asserts on them.
 """
@@ -136,11 +137,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--connectors-only", action="store_true", help="only the connector sync benchmark"
     )
+    parser.add_argument(
+        "--webhooks-only", action="store_true", help="only the webhook receiver benchmark"
+    )
+    parser.add_argument(
+        "--deliveries", type=int, default=None, help="webhook deliveries (default 2,000)"
+    )
     args = parser.parse_args(argv)
     from benchmarks.connectors import report as connector_report
+    from benchmarks.webhooks import DEFAULT_DELIVERIES
+    from benchmarks.webhooks import report as webhook_report
 
+    deliveries = args.deliveries or DEFAULT_DELIVERIES
     if args.connectors_only:
         print(connector_report())
+        return 0
+    if args.webhooks_only:
+        print(webhook_report(deliveries))
         return 0
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     if args.with_100m and "100M" not in sizes:
@@ -162,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
     print(summary(all_results))
     print()
     print(connector_report())
+    print()
+    print(webhook_report(deliveries))
     return 0
 
 

@@ -143,10 +143,12 @@ def build_parser() -> argparse.ArgumentParser:
     from pipelines.cli_subjects import register_subject_commands
     from pipelines.cli_tenancy import register_cli
     from pipelines.cli_tenants import register_tenant_commands
+    from pipelines.cli_webhooks import register_webhook_commands
 
     register_tenant_commands(register_cli(sub))
     register_subject_commands(sub)
     register_connector_commands(sub)
+    register_webhook_commands(sub)
     return parser
 
 

@@ -40,7 +40,8 @@ def _enabled(context: dg.SensorEvaluationContext):
             context.log.error(str(exc))
             continue
         for platform, platform_settings in sorted(settings.items()):
-            if platform_settings.enabled:
+            # A push-only platform has no sync job: the webhook receiver lands what it sends.
+            if platform_settings.enabled and platform in sync_jobs:
                 yield tenant_id, platform, platform_settings
 
 

@@ -12,6 +12,7 @@ from pipelines.assets.transform import earshot_dbt_models
 from pipelines.checks.landing import landing_checks
 from pipelines.connector_automation import connector_sensors
 from pipelines.resources import build_resources
+from pipelines.webhook_automation import webhook_arrivals
 
 # Everything for one tenant: land the inbox, load raw, build and test every dbt model. The
 # connectors sync on their own schedule (sync_<platform> jobs); raw loads what they landed.
@@ -25,6 +26,6 @@ defs = dg.Definitions(
     assets=[landed_files, *connector_assets, raw_tables, earshot_dbt_models],
     asset_checks=landing_checks,
     jobs=[tenant_pipeline, *sync_jobs.values()],
-    sensors=connector_sensors,
+    sensors=[*connector_sensors, webhook_arrivals],
     resources=build_resources(),
 )

@@ -7,18 +7,23 @@ import socket
 import subprocess
 import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tests.support import moto_server, postgres_server
+from tests.support import commerce_world, moto_server, postgres_server
 
 ROOT = Path(__file__).resolve().parent.parent
 TENANTS = ("tenant_alpha", "tenant_beta")
 # Every tenant's host figures also come through a hosting connector (Buzzsprout's fake serving
 # the world's own figures), and every tenant has a YouTube channel (a fake with a few videos).
 CONNECTED_PLATFORM = "buzzsprout"
+# This tenant's orders come from a Shopify store (synced, the last day by webhook) instead of
+# the order export, and its leads from HubSpot (tests/support/commerce_world.py); the other
+# tenant keeps importing its orders from files.
+STORE_TENANT = TENANTS[0]
 
 
 def _free_port() -> int:
@@ -48,6 +53,10 @@ class BuiltPipeline:
     logs: str
     # Where the landing zone is: a local folder, or an S3 bucket on the test's moto server.
     landing: str = "local"
+    # What the store and the CRM of STORE_TENANT held (a commerce_world.CommerceWorld).
+    commerce: dict[str, Any] = field(default_factory=dict)
+    # The folder each tenant's files were imported from (STORE_TENANT's has no orders).
+    ingested: dict[str, Path] = field(default_factory=dict)
 
     def earshot(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         return run_earshot(self.env, *args, check=check)
@@ -81,16 +90,63 @@ def _build(warehouse: str, home: Path, extra_env: dict[str, str]) -> BuiltPipeli
     env.pop("EARSHOT_DUCKDB_PATH", None)
     exports: dict[str, Path] = {}
     logs: list[str] = []
+    commerce: dict[str, Any] = {}
+    ingested: dict[str, Path] = {}
     for i, tenant in enumerate(TENANTS):
         out = home.parent / f"export-{tenant}"
         simulate(WorldConfig.tiny(tenant_id=tenant, seed=7 + i), out)
         exports[tenant] = out
-        ingest = run_earshot(env, "ingest", "files", "--tenant", tenant, str(out))
+        files = out
+        if tenant == STORE_TENANT:
+            files = commerce_world.ingest_folder_without_orders(
+                out, home.parent / f"files-{tenant}"
+            )
+        ingested[tenant] = files
+        ingest = run_earshot(env, "ingest", "files", "--tenant", tenant, str(files))
         logs += [ingest.stdout, ingest.stderr]
         logs.append(_sync_host_connector(env, home, tenant, out, seed=7 + i))
+        if tenant == STORE_TENANT:
+            commerce[tenant], log = commerce_world.connect_store_and_crm(
+                env,
+                home,
+                tenant,
+                out,
+                add_connectors=lambda connectors, t=tenant: _add_connectors(home, t, connectors),
+                store_secret=lambda name, value, t=tenant: _store_secret(env, t, name, value),
+                run_earshot=run_earshot,
+            )
+            logs.append(log)
         run = run_earshot(env, "run", "--tenant", tenant)
         logs += [run.stdout, run.stderr]
-    return BuiltPipeline(warehouse, home, env, exports, "\n".join(logs))
+    return BuiltPipeline(
+        warehouse, home, env, exports, "\n".join(logs), commerce=commerce, ingested=ingested
+    )
+
+
+def _add_connectors(home: Path, tenant: str, connectors: dict[str, Any]) -> None:
+    """Add connectors to the tenant's settings file, keeping those it has."""
+    import yaml
+
+    path = home / "tenants" / f"{tenant}.yaml"
+    document = yaml.safe_load(path.read_text()) if path.exists() else {}
+    document.setdefault("connectors", {}).update(connectors)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def _store_secret(env: dict[str, str], tenant: str, name: str, value: str) -> str:
+    """Store a tenant secret as an operator does: through the CLI, from standard input."""
+    stored = subprocess.run(
+        [sys.executable, "-m", "pipelines.cli", "connectors", "set-secret"]
+        + ["--tenant", tenant, "--name", name],
+        input=value + "\n",
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return stored.stdout + stored.stderr
 
 
 def _sync_host_connector(
@@ -141,19 +197,7 @@ def _sync_host_connector(
         folder = home / "tenants"
         folder.mkdir(parents=True, exist_ok=True)
         (folder / f"{tenant}.yaml").write_text(yaml.safe_dump({"connectors": connectors}))
-        logs = []
-        for name, value in secrets.items():
-            stored = subprocess.run(
-                [sys.executable, "-m", "pipelines.cli", "connectors", "set-secret"]
-                + ["--tenant", tenant, "--name", name],
-                input=value + "\n",
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                check=True,
-            )
-            logs += [stored.stdout, stored.stderr]
+        logs = [_store_secret(env, tenant, name, value) for name, value in secrets.items()]
         sync = run_earshot(
             env, "connectors", "sync", "--tenant", tenant, "--full", "--until", str(last_day)
         )

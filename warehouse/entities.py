@@ -26,6 +26,9 @@ class Entity:
     # rows are two downloads, which a file import would take for a repeated line: they come
     # from connectors only.
     file_import: bool = True
+    # Columns added to the contract after files had landed without them: older files read them
+    # as null (the raw loader and the suites fill them in).
+    added_columns: tuple[str, ...] = ()
 
 
 ENTITIES: dict[str, Entity] = {
@@ -135,10 +138,88 @@ ENTITIES: dict[str, Entity] = {
                     ("event_type", pa.string()),
                     ("url", pa.string()),
                     ("referrer", pa.string()),
+                    # The order this visit led to, when the source knows it (Shopify's customer
+                    # journey, WooCommerce's order attribution): the visit then evidences that
+                    # order directly, whatever network it came from.
+                    ("order_id", pa.string()),
+                    # UTM tags the source keeps apart from the URL (order attribution, journey
+                    # summaries); null when they are only in the URL's query string.
+                    ("utm_source", pa.string()),
+                    ("utm_medium", pa.string()),
+                    ("utm_campaign", pa.string()),
                 ]
             ),
             event_time="ts",
             key=("event_id",),
+            added_columns=("order_id", "utm_source", "utm_medium", "utm_campaign"),
+        ),
+        # A lead, contact, deal or opportunity of a CRM or marketing platform (HubSpot,
+        # Salesforce, Marketo). lead_id carries the object kind ("contact:101", "deal:7"), so two
+        # kinds with the same number never collide. A deal or opportunity is a conversion when
+        # won (at closed_at), with its value; any other lead converts when created, no value.
+        Entity(
+            "leads",
+            pa.schema(
+                [
+                    ("lead_id", pa.string()),
+                    ("lead_type", pa.string()),
+                    ("ts", TS),
+                    ("updated_at", TS),
+                    ("email", pa.string()),
+                    ("ip", pa.string()),
+                    ("user_agent", pa.string()),
+                    ("value", pa.float64()),
+                    ("currency", pa.string()),
+                    ("status", pa.string()),
+                    ("is_won", pa.bool_()),
+                    # When a deal or opportunity was won (the CRM's close date), null otherwise:
+                    # its conversion time, which a later edit of the deal does not move.
+                    ("closed_at", TS),
+                    # The contact a deal or opportunity belongs to ("contact:101"), when known.
+                    ("contact_id", pa.string()),
+                    ("landing_url", pa.string()),
+                    ("referrer", pa.string()),
+                    ("utm_source", pa.string()),
+                    ("utm_medium", pa.string()),
+                    ("utm_campaign", pa.string()),
+                    ("survey_answer", pa.string()),
+                ]
+            ),
+            event_time="ts",
+            key=("lead_id",),
+            file_import=False,
+        ),
+        # Sessions, conversions and revenue of a web analytics property per day and traffic
+        # source (Google Analytics 4's runReport): aggregates, with no visitor and no address,
+        # so they measure podcast-tagged traffic but never join a household.
+        Entity(
+            "web_traffic_daily",
+            pa.schema(
+                [
+                    ("platform", pa.string()),
+                    ("property_id", pa.string()),
+                    ("date", pa.date32()),
+                    ("session_source", pa.string()),
+                    ("session_medium", pa.string()),
+                    ("session_campaign", pa.string()),
+                    ("landing_page", pa.string()),
+                    ("sessions", pa.int64()),
+                    ("conversions", pa.float64()),
+                    ("revenue", pa.float64()),
+                    ("reported_at", TS),
+                ]
+            ),
+            event_time=None,
+            key=(
+                "platform",
+                "property_id",
+                "date",
+                "session_source",
+                "session_medium",
+                "session_campaign",
+                "landing_page",
+            ),
+            file_import=False,
         ),
         # A hosting platform's own downloads of one episode on one of its reporting days
         # (Buzzsprout, Transistor, ... or a file). Partitioned by extraction date like the
@@ -211,6 +292,13 @@ METADATA_SCHEMA = pa.schema(
 
 # Lineage columns added after files had landed without them: read as null from older files.
 OPTIONAL_LINEAGE = ("_record",)
+
+
+def columns_read_as_null(entity: str) -> tuple[str, ...]:
+    """Columns of ``entity``'s landed schema that older files may lack (read as null)."""
+    spec = ENTITIES.get(entity)
+    return OPTIONAL_LINEAGE + (spec.added_columns if spec else ())
+
 
 # A quarantined record: which file and row, why, and the values as they arrived.
 QUARANTINE_SCHEMA = pa.schema(

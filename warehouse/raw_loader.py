@@ -28,6 +28,7 @@ _DUCKDB_TYPES = {
     pa.float64(): "double",
     pa.date32(): "date",
     pa.timestamp("us"): "timestamp",
+    pa.bool_(): "boolean",
 }
 _POSTGRES_TYPES = {
     pa.string(): "text",
@@ -36,6 +37,7 @@ _POSTGRES_TYPES = {
     pa.float64(): "double precision",
     pa.date32(): "date",
     pa.timestamp("us"): "timestamp",
+    pa.bool_(): "boolean",
 }
 
 

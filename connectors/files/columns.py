@@ -82,6 +82,21 @@ RULES: dict[str, dict[str, ColumnRule]] = {
         "episode_id": _REQ,
         "date": _REQ,
     },
+    "leads": {
+        "lead_id": _REQ,
+        "lead_type": ColumnRule(
+            required=True, allowed=("contact", "lead", "deal", "opportunity", "form_fill")
+        ),
+        "ts": _REQ,
+        "value": ColumnRule(min_value=0),
+    },
+    "web_traffic_daily": {
+        "platform": _REQ,
+        "property_id": _REQ,
+        "date": _REQ,
+        "sessions": _NON_NEGATIVE,
+        "conversions": ColumnRule(min_value=0),
+    },
 }
 
 _OPTIONAL = ColumnRule()

@@ -16,7 +16,7 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, ClassVar
 
 from connectors.framework.errors import ConnectorError
@@ -63,10 +63,14 @@ class Connector(ABC):
     display_name: ClassVar[str]
     settings_model: ClassVar[type[ConnectorSettings]] = ConnectorSettings
     # Credential roles; each is read from the secret ``<platform>_<role>`` unless renamed.
+    # A connector whose settings call for more overrides ``credential_roles``.
     credentials: ClassVar[tuple[str, ...]] = ()
     streams: ClassVar[tuple[Stream, ...]]
     default_base_url: ClassVar[str] = ""
     default_pacing: ClassVar[Pacing | None] = None
+    # The webhook topics this platform pushes to Earshot's receiver (connectors/webhooks/);
+    # empty when it pushes none. The receiver refuses any other topic.
+    webhook_topics: ClassVar[tuple[str, ...]] = ()
 
     def __init__(
         self,
@@ -98,6 +102,13 @@ class Connector(ABC):
     @abstractmethod
     def rows(self, stream: Stream, item: SourceRecord) -> Iterable[dict[str, Any]]:
         """Canonical rows (the entity's columns) of one record; RecordError when it has none."""
+
+    def webhook_records(self, topic: str, payload: Any) -> tuple[Stream, list[SourceRecord]]:
+        """The stream and records one verified webhook delivery stands for: the payload itself
+        when it carries the whole object (a Shopify order), or the object fetched from the API
+        when the notification is thin (a HubSpot contact id). Platforms with webhook_topics
+        override it."""
+        raise ConnectorError(f"{self.display_name} pushes no webhooks Earshot receives")
 
     # -- shared helpers ------------------------------------------------------------------------
 
@@ -136,6 +147,12 @@ class Connector(ABC):
         raise KeyError(f"{self.platform} has no stream {name!r}")
 
     @classmethod
+    def credential_roles(cls, settings: ConnectorSettings) -> tuple[str, ...]:
+        """The credential roles a tenant with ``settings`` needs: ``credentials``, plus what a
+        connector's optional modes add (Salesforce's token refresh)."""
+        return cls.credentials
+
+    @classmethod
     def secret_name(cls, role: str, settings: ConnectorSettings) -> str:
         return settings.secrets.get(role, f"{cls.platform}_{role}")
 
@@ -155,6 +172,12 @@ class Connector(ABC):
             )
             start = max(start, resume)
         return start, self.last_complete_day()
+
+    def day_window(self, slice_id: str) -> tuple[datetime, datetime]:
+        """The instants bounding a day slice (``2026-10-01``): its UTC midnight and the next
+        day's, aware. Each API then says them in its own format and bound convention."""
+        start = datetime.combine(date.fromisoformat(slice_id), time(), UTC)
+        return start, start + timedelta(days=1)
 
     def day_plan(self, state: StreamState, mode: str) -> Plan:
         """One slice per day from ``day_range``; the cursor becomes its last day."""

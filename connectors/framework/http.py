@@ -8,6 +8,11 @@ backoff. On top of that this module adds what every source here needs as well:
 * **pacing**: a client-side limit (``Pacing``: at most N requests in any window of S seconds), so
   a sync stays under a documented limit (Transistor's 10 per 10 s, Podbean's leaky bucket)
   instead of relying on being throttled; every attempt, retries included, is paced;
+* **Retry-After in whole seconds**: a decimal ``Retry-After`` (Shopify's ``2.0``) is rounded
+  up, and a source announcing its reset elsewhere (BigCommerce's milliseconds header) can have
+  it copied there (``retry_after``), since the retry reads integers or HTTP dates only;
+* **throttling the status does not show** (Marketo's 606 in an HTTP 200) is counted with the
+  429s when the source says how to recognise it (``throttled``);
 * **malformed pages are retried**: a 200 whose body is not JSON is what a proxy or an overloaded
   server sends now and then; after the last attempt it is an :class:`ApiChangedError`;
 * **errors that say what happened**: 401/403 are :class:`CredentialsError` (never retried), a
@@ -19,6 +24,7 @@ backoff. On top of that this module adds what every source here needs as well:
 from __future__ import annotations
 
 import json
+import math
 import re
 import threading
 import time
@@ -51,6 +57,9 @@ SECRET_PARAMS = frozenset(
         "code",
         "password",
         "signature",
+        # WooCommerce's keys when sent as query parameters
+        "consumer_key",
+        "consumer_secret",
     }
 )
 RETRY_STATUSES = (429, 500, 502, 503, 504)
@@ -117,36 +126,78 @@ class Pacer:
                 self._sleep(pause)
 
 
+# Whether an answer is a throttle its status does not say (Marketo's 606 in an HTTP 200).
+ThrottleSignal = Callable[[Response], bool]
+# Seconds to wait that a source announces outside ``Retry-After``; None when it says nothing.
+RetryAfterSource = Callable[[Response], float | None]
+_DECIMAL_SECONDS = re.compile(r"\s*\d+\.\d+\s*")
+
+
 class _PacedAdapter(HTTPAdapter):
     """Waits for the pacer before every attempt (the retry wrapper calls send per attempt)."""
 
-    def __init__(self, pacer: Pacer | None, counter: RequestCounter) -> None:
+    def __init__(
+        self,
+        pacer: Pacer | None,
+        counter: RequestCounter,
+        throttled: ThrottleSignal | None = None,
+    ) -> None:
         super().__init__(pool_maxsize=4)
         self._pacer = pacer
         self._counter = counter
+        self._throttled = throttled
 
     def send(self, request: PreparedRequest, *args: Any, **kwargs: Any) -> Response:
         if self._pacer is not None:
             self._pacer.wait()
         response = super().send(request, *args, **kwargs)
-        self._counter.record(response.status_code)
+        self._counter.record(
+            response.status_code,
+            throttled=self._throttled is not None and self._throttled(response),
+        )
         return response
 
 
 @dataclass
 class RequestCounter:
-    """What a sync asked and what it got: requests sent, throttled (429) and failed (5xx)."""
+    """What a sync asked and what it got: requests sent, throttled (429, or what the source's
+    ``throttled`` signal recognises) and failed (5xx)."""
 
     requests: int = 0
     throttled: int = 0
     server_errors: int = 0
 
-    def record(self, status: int) -> None:
+    def record(self, status: int, throttled: bool = False) -> None:
         self.requests += 1
-        if status == 429:
+        if status == 429 or throttled:
             self.throttled += 1
         elif status >= 500:
             self.server_errors += 1
+
+
+def whole_retry_after(response: Response, *args: Any, **kwargs: Any) -> Response:
+    """A decimal ``Retry-After`` (``2.0``) as whole seconds, rounded up: the retry reads
+    integers or HTTP dates only and would otherwise fall back to its own backoff."""
+    value = response.headers.get("Retry-After")
+    if value and _DECIMAL_SECONDS.fullmatch(value):
+        response.headers["Retry-After"] = str(max(1, math.ceil(float(value))))
+    return response
+
+
+class RetryAfterHook:
+    """The response hook every ApiClient installs. Hooks run inside the retried send, on every
+    attempt, before the retry reads ``Retry-After``: the header is filled from ``source`` when
+    the answer has none, then made whole seconds."""
+
+    def __init__(self, source: RetryAfterSource | None = None) -> None:
+        self.source = source
+
+    def __call__(self, response: Response, *args: Any, **kwargs: Any) -> Response:
+        if self.source is not None and "Retry-After" not in response.headers:
+            seconds = self.source(response)
+            if seconds is not None:
+                response.headers["Retry-After"] = str(max(1, math.ceil(seconds)))
+        return whole_retry_after(response)
 
 
 @dataclass(frozen=True)
@@ -180,6 +231,9 @@ class ApiClient:
     ``check`` (optional) is called with every final response (after retries) and the redacted
     URL before the generic status handling: a source whose errors look special (YouTube's
     ``quotaExceeded`` 403, Podbean's ``invalid_token`` 400) raises its own error there.
+    ``throttled`` and ``retry_after`` (optional) are asked about every attempt's answer: whether
+    it is a throttle its status hides, and how long the source says to wait when it does not
+    say so in ``Retry-After``.
     """
 
     def __init__(
@@ -197,6 +251,8 @@ class ApiClient:
         retry_condition: Callable[[Response | None, BaseException | None], bool] | None = None,
         check: ResponseCheck | None = None,
         expect_json: bool = True,
+        throttled: ThrottleSignal | None = None,
+        retry_after: RetryAfterSource | None = None,
     ) -> None:
         self.source = source
         self.counter = RequestCounter()
@@ -215,9 +271,10 @@ class ApiClient:
             retry_condition=conditions,
         )
         session = retrying.session
-        adapter = _PacedAdapter(self.pacer, self.counter)
+        adapter = _PacedAdapter(self.pacer, self.counter, throttled)
         session.mount("http://", adapter)
         session.mount("https://", adapter)
+        session.hooks["response"].append(RetryAfterHook(retry_after))
         self._check = check
         self._expect_json = expect_json
         self.rest = RESTClient(

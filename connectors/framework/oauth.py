@@ -35,11 +35,13 @@ from typing import Any
 from urllib.parse import parse_qsl, quote, urlsplit, urlunsplit
 
 import requests
+from pydantic import field_validator
 from requests import PreparedRequest, Response
 from requests.auth import AuthBase, HTTPBasicAuth
 
 from connectors.framework.errors import ApiChangedError, ConnectorError, CredentialsError
 from connectors.framework.http import SECRET_PARAMS, USER_AGENT, redact_url
+from connectors.framework.settings import ConnectorSettings
 
 # Renew a token this long before it expires (at most a tenth of its lifetime), so a request
 # does not leave with a token that expires on the way.
@@ -343,3 +345,57 @@ class QueryTokenAuth(OAuth2Auth):
             if name == self.param:
                 return value
         return None
+
+
+# -- Google ----------------------------------------------------------------------------------------
+
+GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
+# Stands for the connector's base_url in a URL setting: one proxy serving every API of a test
+# or a locked-down network.
+BASE_URL_PLACEHOLDER = "{base_url}"
+
+
+def url_setting(value: str) -> str:
+    """A URL setting's value checked (an absolute URL, or one on ``{base_url}``), without its
+    trailing slash; ValueError otherwise."""
+    if not value.startswith(("http://", "https://", BASE_URL_PLACEHOLDER)):
+        raise ValueError("must start with http://, https:// or {base_url}")
+    return value.rstrip("/")
+
+
+def on_base_url(value: str, base_url: str) -> str:
+    """A URL setting with ``{base_url}`` replaced by the connector's base URL."""
+    return value.replace(BASE_URL_PLACEHOLDER, base_url)
+
+
+class GoogleTokenSettings(ConnectorSettings):
+    """Settings of a connector reading a Google API with a tenant's refresh token."""
+
+    # The OAuth token endpoint; "{base_url}" stands for base_url (a proxy serving every API).
+    token_url: str = GOOGLE_TOKEN_URL
+
+    @field_validator("token_url")
+    @classmethod
+    def _token_url(cls, value: str) -> str:
+        return url_setting(value)
+
+
+def google_token(
+    session: requests.Session,
+    settings: GoogleTokenSettings,
+    base_url: str,
+    secrets: Mapping[str, str],
+    *,
+    source: str,
+) -> Token:
+    """A new Google access token from the tenant's ``client_id``, ``client_secret`` and
+    ``refresh_token`` (the client goes in the form body, as Google wants it)."""
+    return refresh_token_grant(
+        session,
+        on_base_url(settings.token_url, base_url),
+        secrets["client_id"],
+        secrets["client_secret"],
+        secrets["refresh_token"],
+        source=source,
+        client_auth="body",
+    )

@@ -11,6 +11,7 @@ import json
 import math
 from datetime import UTC, date, datetime
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from connectors.framework.errors import RecordError
 
@@ -51,6 +52,37 @@ def text(record: Any, path: str, default: Any = _MISSING) -> str | None:
     if isinstance(value, dict | list):
         raise field_error(path, f"expected text, got {type(value).__name__}")
     return str(value)
+
+
+def blank_none(value: str | None) -> str | None:
+    """``value`` stripped, None when nothing is left: sources send a cleared field as "" or
+    spaces as often as null."""
+    if value is None:
+        return None
+    return value.strip() or None
+
+
+def blank_text(record: Any, path: str, *, strip: bool = True) -> str | None:
+    """Optional text where blank means absent: None when missing, null or blank. With
+    ``strip=False`` only an empty value is None and the text is kept as sent."""
+    value = text(record, path, None)
+    if not strip:
+        return value or None
+    return blank_none(value)
+
+
+UTM_TAGS = ("utm_source", "utm_medium", "utm_campaign")
+
+
+def utm_tags(url_or_query: str | None) -> dict[str, str | None]:
+    """The UTM tags of a landing URL (``https://shop.example/?utm_source=pod``) or of its query
+    string alone (``utm_source=pod&...``): each tag's first non-blank value, None when absent."""
+    value = url_or_query or ""
+    head, found, _ = value.partition("?")
+    # Text before a "?" with no "=" or "&" is a URL or path; otherwise it is the query itself.
+    query = urlsplit(value).query if found and "=" not in head and "&" not in head else value
+    values = parse_qs(query)
+    return {tag: (values.get(tag) or [None])[0] for tag in UTM_TAGS}
 
 
 def integer(record: Any, path: str, default: Any = _MISSING) -> int | None:
@@ -145,6 +177,14 @@ def parse_day(value: Any, name: str, formats: tuple[str, ...] = ("%Y-%m-%d",)) -
         except ValueError:
             continue
     raise field_error(name, f"not a date in {' or '.join(formats)}: {value!r}")
+
+
+def iso_z(moment: datetime) -> str:
+    """An instant as ISO-8601 UTC in whole seconds with a Z (``2026-10-01T00:00:00Z``), the
+    form most query languages take; a naive instant is read as UTC, as everywhere here."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def as_json(record: Any) -> str:

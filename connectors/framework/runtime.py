@@ -16,7 +16,7 @@ def credentials_for(
 ) -> dict[str, str]:
     """Every credential the connector needs, from the environment or the secrets manager."""
     values = {}
-    for role in connector.credentials:
+    for role in connector.credential_roles(settings):
         name = connector.secret_name(role, settings)
         try:
             values[role] = tenant_credential(tenant_id, name)

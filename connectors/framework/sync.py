@@ -159,8 +159,16 @@ def _sync_stream(
     for slice_id in run.slices:
         if slice_id in done:
             continue
-        landed, quarantined, records, reasons, unchanged = _land_slice(
-            connector, zone, stream, slice_id, state, skip_unchanged=run.mode == INCREMENTAL
+        landed, quarantined, records, reasons, unchanged = land_records(
+            connector,
+            zone,
+            stream,
+            connector.fetch(stream, slice_id),
+            label=f"slice {slice_id}",
+            cursor=f"{stream.name}:{slice_id}",
+            state=state,
+            skip_unchanged=run.mode == INCREMENTAL,
+            slice_id=slice_id,
         )
         report.rows_unchanged += unchanged
         report.records += records
@@ -188,21 +196,34 @@ def _finish(store: StateStore, state: StreamState) -> None:
     store.save(state)
 
 
-def _land_slice(
+def land_records(
     connector: Connector,
     zone: LandingZone,
     stream: Stream,
-    slice_id: str,
-    state: StreamState,
+    items: Iterable[SourceRecord],
     *,
-    skip_unchanged: bool,
+    label: str,
+    cursor: str,
+    state: StreamState | None = None,
+    skip_unchanged: bool = False,
+    slice_id: str | None = None,
 ) -> tuple[int, int, int, Counter[str], int]:
+    """Validate ``items`` into ``stream``'s rows and land them in one landing transaction, bad
+    records to quarantine with their reason. Returns (rows landed, rows quarantined, records
+    read, reasons, rows skipped as unchanged).
+
+    A sync passes each slice's records with the stream's ``state``: rows whose digest equals the
+    one last landed under their key are skipped when ``skip_unchanged``, and the digests of what
+    landed are recorded in the state (saved by the caller with the checkpoint). A webhook
+    delivery passes its records without a state: what a source pushed always lands.
+    ``label`` names the records in errors (``slice 2026-10-01``, ``webhook delivery ...``).
+    """
     good: list[dict[str, Any]] = []
     bad: list[dict[str, Any]] = []
     failed_fields: Counter[str] = Counter()
     reasons: Counter[str] = Counter()
     records = 0
-    for item in connector.fetch(stream, slice_id):
+    for item in items:
         records += 1
         raw = as_json(item.record)
         try:
@@ -220,9 +241,9 @@ def _land_slice(
         field_name, _ = failed_fields.popitem()
         sample = next(iter(reasons))
         raise ApiChangedError(
-            f"{connector.platform} {stream.name}, slice {slice_id}: every one of {records} "
+            f"{connector.platform} {stream.name}, {label}: every one of {records} "
             f"records failed on {field_name!r} ({sample}); the API has probably changed. Nothing "
-            "of this slice landed; the slices before it did and stay checkpointed"
+            "of it landed; the slices before it did and stay checkpointed"
         )
     entity = ENTITIES[stream.entity]
     digests = {}
@@ -232,10 +253,13 @@ def _land_slice(
         for row in good:
             key = "|".join(str(row[c]) for c in entity.key)
             digest = _row_digest(row, entity.schema.names)
-            if skip_unchanged and state.landed.get(key) == digest:
+            known = state.landed.get(key) if state is not None else None
+            if skip_unchanged and known is not None and known.split("@")[0] == digest:
                 unchanged += 1
                 continue
-            digests[key] = digest
+            # Keys without a date carry the slice that landed them, so old ones can be dropped.
+            dated = "date" in entity.key or slice_id is None
+            digests[key] = digest if dated else f"{digest}@{slice_id}"
             kept.append(row)
         good = kept
     extracted = datetime.now(UTC)
@@ -246,7 +270,7 @@ def _land_slice(
                 connector.platform,
                 stream.entity,
                 table,
-                cursor=f"{stream.name}:{slice_id}",
+                cursor=cursor,
                 extracted_at=extracted,
             )
         if bad:
@@ -267,7 +291,8 @@ def _land_slice(
                 extracted_at=extracted,
             )
     # Recorded with the slice's checkpoint (the caller saves both together, after the commit).
-    state.landed.update(digests)
+    if state is not None:
+        state.landed.update(digests)
     return len(good), len(bad), records, reasons, unchanged
 
 
@@ -284,15 +309,31 @@ def _forget_old_keys(state: StreamState, stream: Stream, lookback_days: int) -> 
     """Drop the digests of days long past the look-back (the state stays small); an old day
     asked for again (a full sync, a new start date) is simply landed again."""
     key = ENTITIES[stream.entity].key
-    if "date" not in key or not state.landed:
+    if not state.landed:
         return
-    position = key.index("date")
-    days = {k: k.split("|")[position] for k in state.landed}
-    newest = max(days.values())
+    if "date" in key:
+        position = key.index("date")
+        days = {k: k.split("|")[position] for k in state.landed}
+    else:
+        # A record's key (an order id) carries no day: its digest carries the day slice that
+        # landed it ("<digest>@2026-10-01"); a digest without a dated slice is kept.
+        days = {k: _slice_day(v) for k, v in state.landed.items()}
+        if not any(days.values()):
+            return
+    newest = max(d for d in days.values() if d)
     horizon = (
         date.fromisoformat(newest) - timedelta(days=lookback_days + KEEP_DIGEST_DAYS)
     ).isoformat()
-    state.landed = {k: v for k, v in state.landed.items() if days[k] >= horizon}
+    state.landed = {k: v for k, v in state.landed.items() if not days[k] or days[k] >= horizon}
+
+
+def _slice_day(digest: str) -> str:
+    """The ISO day of the slice a digest was landed by, "" when it was not a day slice."""
+    _, _, slice_id = digest.partition("@")
+    try:
+        return date.fromisoformat(slice_id[:10]).isoformat()
+    except ValueError:
+        return ""
 
 
 def _quarantined(item: SourceRecord, reason: str, raw: str) -> dict[str, Any]:

@@ -42,9 +42,15 @@ from connectors.framework.errors import (
     QuotaExhaustedError,
 )
 from connectors.framework.http import ApiClient, Pacing
-from connectors.framework.oauth import BearerTokenAuth, Token, refresh_token_grant
+from connectors.framework.oauth import (
+    BearerTokenAuth,
+    GoogleTokenSettings,
+    Token,
+    google_token,
+    on_base_url,
+    url_setting,
+)
 from connectors.framework.records import count, field_error, parse_day, text, timestamp
-from connectors.framework.settings import ConnectorSettings
 from connectors.framework.state import StreamState
 
 EPISODES = Stream("episodes", "episodes", "every video uploaded to the channel")
@@ -54,19 +60,15 @@ DOWNLOADS = Stream(
     "views per video and day, as YouTube Analytics counts them (not IAB downloads)",
     per_day=True,
 )
-GOOGLE_TOKEN_URL = "https://oauth2.googleapis.com/token"
 DATA_API_URL = "https://www.googleapis.com/youtube/v3"
 METRICS = "views,estimatedMinutesWatched,averageViewDuration"
 REQUIRED_COLUMNS = ("day", "video", "views")
 VIDEOS_PER_REQUEST = 50  # the Data API's maximum of ids and of maxResults
 QUOTA_REASONS = frozenset({"quotaExceeded", "dailyLimitExceeded"})
 RATE_REASONS = frozenset({"rateLimitExceeded", "userRateLimitExceeded", "RATE_LIMIT_EXCEEDED"})
-BASE_URL_PLACEHOLDER = "{base_url}"
 
 
-class YouTubeSettings(ConnectorSettings):
-    # The OAuth token endpoint; "{base_url}" stands for base_url (a proxy serving every API).
-    token_url: str = GOOGLE_TOKEN_URL
+class YouTubeSettings(GoogleTokenSettings):
     # The YouTube Data API v3 (the catalogue); "{base_url}" as for token_url.
     data_api_base_url: str = DATA_API_URL
     # Days before today YouTube Analytics has not finished: they are asked on a later run.
@@ -74,12 +76,10 @@ class YouTubeSettings(ConnectorSettings):
     # Report rows per request (maxResults).
     page_size: int = Field(default=200, ge=1, le=200)
 
-    @field_validator("token_url", "data_api_base_url")
+    @field_validator("data_api_base_url")
     @classmethod
     def _url(cls, value: str) -> str:
-        if not value.startswith(("http://", "https://", BASE_URL_PLACEHOLDER)):
-            raise ValueError("must start with http://, https:// or {base_url}")
-        return value.rstrip("/")
+        return url_setting(value)
 
 
 class YouTube(Connector):
@@ -92,12 +92,9 @@ class YouTube(Connector):
     # No per-second limit is documented; the daily quota is the real limit. Stay polite.
     default_pacing = Pacing(5, 1.0)
 
-    def _setting_url(self, value: str) -> str:
-        return value.replace(BASE_URL_PLACEHOLDER, self.base_url)
-
     @property
     def data_api(self) -> str:
-        return self._setting_url(self.settings.data_api_base_url)  # type: ignore[attr-defined]
+        return on_base_url(self.settings.data_api_base_url, self.base_url)  # type: ignore[attr-defined]
 
     def build_client(self) -> ApiClient:
         return ApiClient(
@@ -110,14 +107,12 @@ class YouTube(Connector):
         )
 
     def _fetch_token(self) -> Token:
-        return refresh_token_grant(
+        return google_token(
             self.client.rest.session,
-            self._setting_url(self.settings.token_url),  # type: ignore[attr-defined]
-            self.secrets["client_id"],
-            self.secrets["client_secret"],
-            self.secrets["refresh_token"],
+            self.settings,  # type: ignore[arg-type]
+            self.base_url,
+            self.secrets,
             source=self.platform,
-            client_auth="body",
         )
 
     def _check_response(self, response: Response, url: str) -> None:

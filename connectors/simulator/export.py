@@ -23,8 +23,13 @@ FORMATS = ("parquet", "csv")
 
 
 def conform(table: pa.Table, entity: str) -> pa.Table:
-    """``table`` reduced to ``entity``'s columns, in order, cast to its types."""
-    schema = ENTITIES[entity].schema
+    """``table`` reduced to ``entity``'s columns, in order, cast to its types. Columns added to
+    the contract later (a pixel knows no order) are written empty when the world has none."""
+    spec = ENTITIES[entity]
+    schema = spec.schema
+    for name in spec.added_columns:
+        if name not in table.column_names:
+            table = table.append_column(name, pa.nulls(table.num_rows, schema.field(name).type))
     missing = [name for name in schema.names if name not in table.column_names]
     if missing:
         raise ValueError(f"{entity}: the simulator produced no column(s) {', '.join(missing)}")

@@ -140,3 +140,30 @@
 {% macro default__split_part_at(string_text, delimiter_text, part_expr) -%}
     split_part({{ string_text }}, {{ delimiter_text }}, {{ part_expr }})
 {%- endmacro %}
+
+{#- True when the UTM tags name the podcast channel: utm_source or utm_medium is `podcast`.
+    Both arguments are tag values already lower-cased and trimmed (normalise_utm_value, or a
+    query parameter read by url_query_param), so site visits and analytics traffic apply the
+    same rule. -#}
+{% macro is_podcast_utm(source_expr, medium_expr) -%}
+    ({{ source_expr }} = 'podcast' or {{ medium_expr }} = 'podcast')
+{%- endmacro %}
+
+{#- A UTM tag value as it is compared: lower case, surrounding spaces dropped (" CMP_B " names
+    cmp_b). Null stays null. -#}
+{% macro normalise_utm_value(expr) -%}
+    lower(trim({{ expr }}))
+{%- endmacro %}
+
+{#- The body of a CTE of every campaign's vanity URLs, reduced by normalise_url_path, one row per
+    (tenant, campaign, url_path), from `placements` (a CTE or relation with tenant_id,
+    campaign_id and vanity_url). Placements without a usable vanity URL give no row. Visits and
+    analytics landing pages are matched against this same list. -#}
+{% macro campaign_vanity_urls(placements) -%}
+    select distinct
+        tenant_id,
+        campaign_id,
+        {{ normalise_url_path('vanity_url') }} as url_path
+    from {{ placements }}
+    where {{ normalise_url_path('vanity_url') }} is not null
+{%- endmacro %}

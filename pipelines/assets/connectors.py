@@ -178,7 +178,11 @@ def _make_platform_assets(cls: type[Connector]) -> dg.AssetsDefinition:
     return _sync
 
 
-connector_assets = [_make_platform_assets(cls) for cls in CONNECTORS.values()]
+# Platforms that pull; a push-only source (Meta's Conversions API) has no stream to sync: what
+# it pushes lands through the webhook receiver and reaches the raw tables like any landing.
+PULLED = {platform: cls for platform, cls in CONNECTORS.items() if cls.streams}
+
+connector_assets = [_make_platform_assets(cls) for cls in PULLED.values()]
 
 
 def streams_of_entity(entity: str) -> list[dg.AssetKey]:
@@ -202,4 +206,4 @@ def sync_job(platform: str):
     )
 
 
-sync_jobs = {platform: sync_job(platform) for platform in CONNECTORS}
+sync_jobs = {platform: sync_job(platform) for platform in PULLED}

@@ -31,7 +31,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from pipelines.quality import suites
-from warehouse.entities import OPTIONAL_LINEAGE, landed_schema
+from warehouse.entities import columns_read_as_null, landed_schema
 
 DEFAULT_CHUNK_ROWS = 1_000_000
 MAX_EXAMPLES = 3
@@ -152,14 +152,14 @@ def _newest_extraction(files: list[Path]) -> datetime:
     return newest or datetime.now(UTC).replace(tzinfo=None)
 
 
-def _chunks(files: list[Path], chunk_rows: int, empty: pa.Schema) -> Iterator[pa.Table]:
+def _chunks(
+    files: list[Path], chunk_rows: int, empty: pa.Schema, optional: tuple[str, ...] = ()
+) -> Iterator[pa.Table]:
     """Tables of about ``chunk_rows`` rows; one table never mixes two schemas. A file landed
-    before an optional lineage column existed gets it as nulls, like the raw loader gives it;
+    before a column was added to the contract gets it as nulls, like the raw loader gives it;
     any other missing column stays missing, for the schema expectation to report."""
     for table in _file_chunks(files, chunk_rows, empty):
-        missing = [
-            f for f in empty if f.name in OPTIONAL_LINEAGE and f.name not in table.column_names
-        ]
+        missing = [f for f in empty if f.name in optional and f.name not in table.column_names]
         for column in missing:
             table = table.append_column(column, pa.nulls(table.num_rows, column.type))
         yield table
@@ -363,7 +363,7 @@ def validate_landed_batches(
     }
     tallies: dict[int, _Tally] = {}
     rows = 0
-    for chunk in _chunks(files, chunk_rows, landed_schema(entity)):
+    for chunk in _chunks(files, chunk_rows, landed_schema(entity), columns_read_as_null(entity)):
         rows += chunk.num_rows
         frame = chunk.to_pandas(split_blocks=True, self_destruct=True).reset_index(drop=True)
         del chunk

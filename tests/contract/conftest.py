@@ -14,7 +14,9 @@ import yaml
 
 from connectors.framework.connector import Connector
 from connectors.framework.runtime import build_connector
+from tests.contract import record_cases
 from tests.contract.cases import CASES, DAYS, FIRST_DAY, PlatformCase
+from tests.contract.record_cases import RECORD_CASES, RecordCase
 from tests.fakes.catalog import HostCatalog
 from tests.fakes.server import FakeApi
 from warehouse.landing import LandingZone
@@ -22,6 +24,7 @@ from warehouse.secrets import clear_cache, env_variable
 
 TENANT = "contract_co"
 LAST_DAY = FIRST_DAY + timedelta(days=DAYS - 1)
+RECORD_LAST_DAY = record_cases.FIRST_DAY + timedelta(days=record_cases.DAYS - 1)
 
 
 @dataclass
@@ -43,10 +46,7 @@ class Setup:
             **self.case.settings,
             **overrides,
         }
-        folder = self.home / "tenants"
-        folder.mkdir(parents=True, exist_ok=True)
-        document = {"connectors": {self.case.platform: settings}}
-        (folder / f"{TENANT}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+        _write_settings(self.home, self.case.platform, settings)
 
     def connector(self, until: date = LAST_DAY) -> Connector:
         return build_connector(TENANT, self.case.platform, today=until + timedelta(days=1))
@@ -57,18 +57,7 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch) -> Iterat
     case = CASES[request.param]()
     catalog = case.catalog()
     fake = case.fake(catalog).start()
-    env = {
-        "EARSHOT_HOME": str(tmp_path),
-        "EARSHOT_TENANTS_DIR": str(tmp_path / "tenants"),
-        "EARSHOT_SECRETS_BACKEND": "env",
-        "EARSHOT_LANDING": "local",
-        "EARSHOT_WAREHOUSE": "duckdb",
-    }
-    for role, value in case.secrets.items():
-        env[env_variable(TENANT, f"{case.platform}_{role}")] = value
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
-    clear_cache()
+    env = _tenant_env(tmp_path, case.platform, case.secrets, monkeypatch)
     result = Setup(case, catalog, fake, tmp_path, LandingZone(tmp_path / "landing"), env)
     result.write_settings()
     try:
@@ -77,5 +66,65 @@ def setup(request: pytest.FixtureRequest, tmp_path: Path, monkeypatch) -> Iterat
         fake.stop()
 
 
-def subprocess_env(setup: Setup) -> dict[str, str]:
+@dataclass
+class RecordSetup:
+    case: RecordCase
+    world: Any
+    fake: FakeApi
+    home: Path
+    zone: LandingZone
+    env: dict[str, str]
+
+    def connector(self, until: date = RECORD_LAST_DAY) -> Connector:
+        return build_connector(TENANT, self.case.platform, today=until + timedelta(days=1))
+
+
+@pytest.fixture(params=sorted(RECORD_CASES))
+def record_setup(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch
+) -> Iterator[RecordSetup]:
+    case = RECORD_CASES[request.param]()
+    world = case.world()
+    fake = case.fake(world).start()
+    env = _tenant_env(tmp_path, case.platform, case.secrets, monkeypatch)
+    settings = {
+        "base_url": fake.base_url,
+        "start_date": record_cases.FIRST_DAY.isoformat(),
+        "rate_limit": {"requests": 1000, "per_seconds": 1},
+        "max_retry_delay_s": 5,
+        **case.settings,
+    }
+    _write_settings(tmp_path, case.platform, settings)
+    try:
+        yield RecordSetup(case, world, fake, tmp_path, LandingZone(tmp_path / "landing"), env)
+    finally:
+        fake.stop()
+
+
+def _tenant_env(
+    home: Path, platform: str, secrets: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> dict[str, str]:
+    env = {
+        "EARSHOT_HOME": str(home),
+        "EARSHOT_TENANTS_DIR": str(home / "tenants"),
+        "EARSHOT_SECRETS_BACKEND": "env",
+        "EARSHOT_LANDING": "local",
+        "EARSHOT_WAREHOUSE": "duckdb",
+    }
+    for role, value in secrets.items():
+        env[env_variable(TENANT, f"{platform}_{role}")] = value
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    clear_cache()
+    return env
+
+
+def _write_settings(home: Path, platform: str, settings: dict[str, Any]) -> None:
+    folder = home / "tenants"
+    folder.mkdir(parents=True, exist_ok=True)
+    document = {"connectors": {platform: settings}}
+    (folder / f"{TENANT}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def subprocess_env(setup: Setup | RecordSetup) -> dict[str, str]:
     return {**os.environ, **setup.env}

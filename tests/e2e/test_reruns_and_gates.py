@@ -52,7 +52,7 @@ def test_rerun_and_reingest_never_duplicate(duckdb_pipeline: BuiltPipeline) -> N
     tenant = TENANTS[0]
     # The same export landed a second time replaces itself; the run then rebuilds one tenant.
     duckdb_pipeline.earshot(
-        "ingest", "files", "--tenant", tenant, str(duckdb_pipeline.exports[tenant])
+        "ingest", "files", "--tenant", tenant, str(duckdb_pipeline.ingested[tenant])
     )
     duckdb_pipeline.earshot("run", "--tenant", tenant)
     assert _counts(duckdb_pipeline) == before

@@ -1,5 +1,5 @@
-{#- One row per network seen listening (a valid download), buying (an order) or browsing (a site
-    event): the household that links exposure to conversion. Today a household is one network
+{#- One row per network seen listening (a valid download), buying (an order), browsing (a site
+    event) or signing up (a CRM lead): the household that links exposure to conversion. Today a household is one network
     (an IPv4 address or an IPv6 /64); its ip_class says whether results for it are observed
     (household) or modelled (cellular, commercial, data_centre, relay).
 
@@ -31,6 +31,13 @@ site_events as (
 
 ),
 
+leads as (
+
+    select * from {{ ref('stg_files__leads') }}
+    where {{ tenant_filter('tenant_id') }}
+
+),
+
 behaviour as (
 
     select * from {{ ref('int_network_behaviour') }}
@@ -48,7 +55,8 @@ sightings as (
         downloaded_at as seen_at,
         1 as is_download,
         0 as is_order,
-        0 as is_site_event
+        0 as is_site_event,
+        0 as is_lead
     from downloads
 
     union all
@@ -61,7 +69,8 @@ sightings as (
         ordered_at as seen_at,
         0 as is_download,
         1 as is_order,
-        0 as is_site_event
+        0 as is_site_event,
+        0 as is_lead
     from orders
     where network_key is not null
 
@@ -75,8 +84,24 @@ sightings as (
         occurred_at as seen_at,
         0 as is_download,
         0 as is_order,
-        1 as is_site_event
+        1 as is_site_event,
+        0 as is_lead
     from site_events
+    where network_key is not null
+
+    union all
+
+    select
+        tenant_id,
+        network_key,
+        ip_version,
+        ip_class,
+        created_at as seen_at,
+        0 as is_download,
+        0 as is_order,
+        0 as is_site_event,
+        1 as is_lead
+    from leads
     where network_key is not null
 
 ),
@@ -93,7 +118,8 @@ households as (
         max(seen_at) as last_seen_at,
         cast(sum(is_download) as {{ dbt.type_bigint() }}) as downloads,
         cast(sum(is_order) as {{ dbt.type_bigint() }}) as orders,
-        cast(sum(is_site_event) as {{ dbt.type_bigint() }}) as site_events
+        cast(sum(is_site_event) as {{ dbt.type_bigint() }}) as site_events,
+        cast(sum(is_lead) as {{ dbt.type_bigint() }}) as leads
 
     from sightings
     group by tenant_id, network_key
@@ -148,7 +174,8 @@ final as (
         cast(coalesce(active_days, 0) as {{ dbt.type_bigint() }}) as active_days,
         downloads_per_active_day,
         max_downloads_per_day,
-        mean_active_hours_per_day
+        mean_active_hours_per_day,
+        leads
 
     from classified
 

@@ -3,15 +3,27 @@
     * promo_code: the order redeemed one of the campaign's codes (int_promo_code_redemptions);
     * vanity_url / utm: a visit of the household evidencing the campaign (int_site_visits) within
       the attribution window before the conversion (var lookback_days, the window paths use), or
-      the order's own landing URL;
-    * survey: the order's survey answer names a show or advertiser of the campaign
-      (int_survey_mentions);
+      a visit of the conversion's own record: an order's landing URL and its journey events
+      (site events naming the order), a lead's or deal's landing URL; these evidence their
+      conversion whatever their network and time, because the source itself tied them to it;
+    * survey: the conversion's survey answer names a show or advertiser of the campaign
+      (int_survey_mentions; orders, leads and deals);
     * podcast_impression: a touch of the campaign on the conversion's path (int_conversion_paths).
     `is_primary` marks the one row per conversion that the combined view counts: the signal
     ranked highest in var signal_priority (signals left out of it are never primary); among
     campaigns with that signal the latest evidence (closest to the conversion) wins, then the
     campaign id compared byte-wise, so every engine picks the same row. -#}
 {%- set signals = signal_names() %}
+{#- A visit of the conversion's own record: the visit belongs to a record of the conversion's
+    kind (an order's landing or journey, a lead's or deal's landing) with the conversion's id.
+    Written once, as the join of own_record_visit_evidence and the exclusion in
+    household_visit_evidence, so a visit counts once for its conversion. Plain equalities, so
+    the join stays a hash join; a site event has no evidenced_record_type, and the null this
+    gives for it is read as "not its own record" where the rule is negated. -#}
+{%- set is_own_record_visit -%}
+    conversions.source_record_type = visits.evidenced_record_type
+        and conversions.source_record_id = visits.source_record_id
+{%- endset %}
 
 with
 
@@ -24,8 +36,8 @@ conversions as (
         ip_class,
         conversion_ts,
         revenue,
-        source_record_id,
-        conversion_type
+        source_record_type,
+        source_record_id
     from {{ ref('int_conversions') }}
     where {{ tenant_filter('tenant_id') }}
 
@@ -71,6 +83,8 @@ visit_touches as (
         household_id,
         campaign_id,
         visit_kind,
+        evidenced_record_type,
+        source_record_id,
         visited_at as touch_ts
     from visits
     where household_id is not null
@@ -93,22 +107,25 @@ household_visit_evidence as (
 
     -- Visits of the converting household in its window, the rule paths use
     -- (touch_in_lookback_window in macros/attribution/attribution_settings.sql).
+    -- A visit of the conversion's own record is evidenced once, in own_record_visit_evidence.
     select
         conversions.tenant_id,
         conversions.conversion_id,
-        visit_touches.campaign_id,
-        visit_touches.visit_kind as signal,
-        visit_touches.touch_ts as evidence_ts
+        visits.campaign_id,
+        visits.visit_kind as signal,
+        visits.touch_ts as evidence_ts
     from conversions
-    inner join visit_touches
-        on {{ touch_in_lookback_window('visit_touches', 'conversions') }}
+    inner join visit_touches as visits
+        on {{ touch_in_lookback_window('visits', 'conversions') }}
+    where not coalesce({{ is_own_record_visit }}, false)
 
 ),
 
-landing_visit_evidence as (
+own_record_visit_evidence as (
 
-    -- An order's own landing URL evidences that order even without a household; with one, the
-    -- visit is already a household visit at the order's time (household_visit_evidence).
+    -- An order's own landing URL and journey events, and a lead's or deal's own landing URL,
+    -- evidence that conversion, with or without a household: the source tied them to it (a
+    -- journey event may come from another network than the order, or from none).
     select
         conversions.tenant_id,
         conversions.conversion_id,
@@ -118,10 +135,7 @@ landing_visit_evidence as (
     from visits
     inner join conversions
         on conversions.tenant_id = visits.tenant_id
-        and conversions.conversion_type = 'order'
-        and conversions.source_record_id = visits.source_record_id
-    where visits.visit_source = 'order_landing'
-        and visits.household_id is null
+        and {{ is_own_record_visit }}
 
 ),
 
@@ -155,7 +169,7 @@ evidence as (
     union all
     select * from household_visit_evidence
     union all
-    select * from landing_visit_evidence
+    select * from own_record_visit_evidence
     union all
     select * from survey_evidence
     union all

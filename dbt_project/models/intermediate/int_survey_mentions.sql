@@ -1,5 +1,9 @@
-{#- Orders whose post-purchase survey answer ("how did you hear about us?") names a show or an
-    advertiser, one row per (order conversion, campaign) the mention evidences.
+{#- Conversions whose survey answer ("how did you hear about us?") names a show or an advertiser,
+    one row per (conversion, campaign) the mention evidences. The answers are the survey_answer
+    of int_conversions: orders' post-purchase answers and the form answers of CRM leads and won
+    deals, each dated by its conversion (answered_at = conversion_ts: the order's time, the
+    lead's creation, the deal's win). Open and lost deals are no conversion, so their answers
+    are not read.
 
     Matching tolerates spelling. Answers and names are normalised alike (lower case, letters and
     digits only, a leading "the" dropped: macros/signals.sql, normalise_signal_name) and compared
@@ -12,8 +16,8 @@
 
     A show mention evidences the campaigns with a placement on one of the show's episodes, an
     advertiser mention the advertiser's campaigns; in both cases only campaigns whose flight had
-    started by the order and ended at most var lookback_days before it (the attribution window,
-    counted from the end of the flight's last day). -#}
+    started by the conversion and ended at most var lookback_days before it (the attribution
+    window, counted from the end of the flight's last day). -#}
 {%- set min_similarity = var('survey_match_min_similarity') | float -%}
 {%- if min_similarity <= 0 or min_similarity > 1 -%}
     {{ exceptions.raise_compiler_error(
@@ -23,31 +27,21 @@
 
 with
 
-orders as (
-
-    select
-        tenant_id,
-        order_id,
-        ordered_at,
-        survey_answer
-    from {{ ref('stg_files__orders') }}
-    where {{ tenant_filter('tenant_id') }}
-        and survey_answer is not null
-
-),
-
-conversions as (
+survey_answers as (
 
     select
         tenant_id,
         conversion_id,
+        conversion_type,
+        source_record_id,
+        survey_answer,
+        conversion_ts as answered_at,
         household_id,
         ip_class,
-        revenue,
-        source_record_id
+        revenue
     from {{ ref('int_conversions') }}
     where {{ tenant_filter('tenant_id') }}
-        and conversion_type = 'order'
+        and survey_answer is not null
 
 ),
 
@@ -95,11 +89,11 @@ numbers as (
 
 answers as (
 
-    -- Each distinct answer is compared once, whatever the number of orders giving it.
+    -- Each distinct answer is compared once, whatever the number of conversions giving it.
     select distinct
         tenant_id,
         {{ normalise_signal_name('survey_answer') }} as answer_key
-    from orders
+    from survey_answers
     where {{ normalise_signal_name('survey_answer') }} is not null
 
 ),
@@ -301,20 +295,25 @@ name_campaigns as (
 
 ),
 
-order_mentions as (
+conversion_mentions as (
 
     select
-        orders.tenant_id,
-        orders.order_id,
-        orders.ordered_at,
+        survey_answers.tenant_id,
+        survey_answers.conversion_id,
+        survey_answers.conversion_type,
+        survey_answers.source_record_id,
+        survey_answers.answered_at,
+        survey_answers.household_id,
+        survey_answers.ip_class,
+        survey_answers.revenue,
         name_campaigns.campaign_id,
         name_campaigns.mention_type,
         name_campaigns.mentioned_name,
         answer_matches.similarity
-    from orders
+    from survey_answers
     inner join answer_matches
-        on answer_matches.tenant_id = orders.tenant_id
-        and answer_matches.answer_key = {{ normalise_signal_name('orders.survey_answer') }}
+        on answer_matches.tenant_id = survey_answers.tenant_id
+        and answer_matches.answer_key = {{ normalise_signal_name('survey_answers.survey_answer') }}
     inner join name_campaigns
         on name_campaigns.tenant_id = answer_matches.tenant_id
         and name_campaigns.name_key = answer_matches.name_key
@@ -323,11 +322,11 @@ order_mentions as (
         and campaigns.campaign_id = name_campaigns.campaign_id
     where (
             campaigns.start_date is null
-            or orders.ordered_at >= cast(campaigns.start_date as {{ dbt.type_timestamp() }})
+            or survey_answers.answered_at >= cast(campaigns.start_date as {{ dbt.type_timestamp() }})
         )
         and (
             campaigns.end_date is null
-            or orders.ordered_at <= {{ dbt.dateadd(
+            or survey_answers.answered_at <= {{ dbt.dateadd(
                 'second', 86400 + settings.lookback_seconds,
                 'cast(campaigns.end_date as ' ~ dbt.type_timestamp() ~ ')') }}
         )
@@ -336,18 +335,18 @@ order_mentions as (
 
 strongest_mention as (
 
-    -- One row per (order, campaign): the strongest mention, a show before an advertiser, then
-    -- the name (byte-wise), so the choice is the same on every engine.
+    -- One row per (conversion, campaign): the strongest mention, a show before an advertiser,
+    -- then the name (byte-wise), so the choice is the same on every engine.
     select
-        order_mentions.*,
+        conversion_mentions.*,
         row_number() over (
-            partition by tenant_id, order_id, campaign_id
+            partition by tenant_id, conversion_id, campaign_id
             order by
                 similarity desc,
                 case when mention_type = 'show' then 0 else 1 end,
                 {{ attribution_id_order('mentioned_name') }}
         ) as mention_rank
-    from order_mentions
+    from conversion_mentions
 
 ),
 
@@ -355,22 +354,31 @@ final as (
 
     select
         strongest_mention.tenant_id,
-        {{ hashed_id(['strongest_mention.tenant_id', 'strongest_mention.order_id', 'strongest_mention.campaign_id']) }}
-            as mention_id,
-        conversions.conversion_id,
-        strongest_mention.order_id,
+        -- An order's mention keeps the id it had before leads answered surveys; a lead's or
+        -- deal's adds its conversion type, so a lead_id equal to some order_id stays apart.
+        case
+            when strongest_mention.conversion_type = 'order' then {{ hashed_id([
+                'strongest_mention.tenant_id', 'strongest_mention.source_record_id',
+                'strongest_mention.campaign_id']) }}
+            else {{ hashed_id([
+                'strongest_mention.tenant_id', 'strongest_mention.conversion_type',
+                'strongest_mention.source_record_id', 'strongest_mention.campaign_id']) }}
+        end as mention_id,
+        strongest_mention.conversion_id,
+        case
+            when strongest_mention.conversion_type = 'order' then strongest_mention.source_record_id
+        end as order_id,
         strongest_mention.campaign_id,
         cast(strongest_mention.mention_type as {{ dbt.type_string() }}) as mention_type,
         strongest_mention.mentioned_name,
         cast(strongest_mention.similarity as {{ type_double() }}) as similarity,
-        conversions.household_id,
-        conversions.ip_class,
-        strongest_mention.ordered_at as mentioned_at,
-        conversions.revenue
+        strongest_mention.household_id,
+        strongest_mention.ip_class,
+        strongest_mention.answered_at as mentioned_at,
+        strongest_mention.revenue,
+        cast(strongest_mention.conversion_type as {{ dbt.type_string() }}) as conversion_type,
+        strongest_mention.source_record_id
     from strongest_mention
-    inner join conversions
-        on conversions.tenant_id = strongest_mention.tenant_id
-        and conversions.source_record_id = strongest_mention.order_id
     where strongest_mention.mention_rank = 1
 
 )

@@ -1,5 +1,7 @@
 {#- One row per site (pixel) event, its latest extraction. The browser address is reduced to a
-    pseudonymous network_key and an ip_class here; no address leaves this model. -#}
+    pseudonymous network_key and an ip_class here; no address leaves this model. An event may
+    name the order it led to (order_id) and carry UTM tags kept apart from its URL (utm_*): both
+    are null when the source does not know them. -#}
 
 with
 
@@ -27,6 +29,12 @@ renamed as (
         lower(trim(cast(event_type as {{ dbt.type_string() }}))) as event_type,
         cast(url as {{ dbt.type_string() }}) as url,
         cast(referrer as {{ dbt.type_string() }}) as referrer,
+        -- Set by sources that tie a visit to its order (Shopify's customer journey, WooCommerce's
+        -- order attribution); null for plain pixel events and for files landed before it.
+        nullif(trim(cast(order_id as {{ dbt.type_string() }})), '') as order_id,
+        cast(utm_source as {{ dbt.type_string() }}) as utm_source,
+        cast(utm_medium as {{ dbt.type_string() }}) as utm_medium,
+        cast(utm_campaign as {{ dbt.type_string() }}) as utm_campaign,
         _extracted_at,
         _batch_id,
         _source_row
@@ -59,7 +67,11 @@ final as (
         latest.user_agent,
         latest.event_type,
         latest.url,
-        latest.referrer
+        latest.referrer,
+        latest.order_id,
+        latest.utm_source,
+        latest.utm_medium,
+        latest.utm_campaign
 
     from latest
     left join pseudonymised_addresses

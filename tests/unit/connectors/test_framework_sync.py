@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,13 @@ from connectors.framework.errors import ApiChangedError
 from connectors.framework.records import count, text
 from connectors.framework.settings import ConnectorSettings
 from connectors.framework.state import StateStore, StreamState
-from connectors.framework.sync import FULL, INCREMENTAL, KEEP_DIGEST_DAYS, sync_connector
+from connectors.framework.sync import (
+    FULL,
+    INCREMENTAL,
+    KEEP_DIGEST_DAYS,
+    land_records,
+    sync_connector,
+)
 from warehouse.landing import LandingZone
 
 TENANT = "sync_co"
@@ -135,3 +141,78 @@ def test_an_interrupted_run_resumes_its_own_plan(tmp_path: Path) -> None:
     assert report.streams[0].resumed and report.streams[0].slices_skipped == 1
     assert later.asked == ["b:2026-10-01:2026-10-05"]
     assert len(landed(zone)) == 10
+
+
+ORDERS = Stream("orders", "orders", "test orders")
+
+
+class MemoryStore(Connector):
+    """Orders changed per day slice (like a store's updated_at window)."""
+
+    platform = "memory"
+    display_name = "Memory store"
+    streams = (ORDERS,)
+
+    def __init__(self, orders: dict[str, tuple[date, float]], today: date) -> None:
+        super().__init__(TENANT, ConnectorSettings(start_date=FIRST), {}, today)
+        self.orders = orders
+
+    def check(self) -> str:
+        return "ok"
+
+    def plan(self, stream: Stream, state: StreamState, mode: str) -> Plan:
+        return self.day_plan(state, mode)
+
+    def fetch(self, stream: Stream, slice_id: str) -> Iterator[SourceRecord]:
+        for position, (order_id, (day, revenue)) in enumerate(sorted(self.orders.items())):
+            if day.isoformat() == slice_id:
+                yield SourceRecord(
+                    {"id": order_id, "day": slice_id, "total": revenue}, "m", position
+                )
+
+    def rows(self, stream: Stream, item: SourceRecord) -> Iterable[dict[str, Any]]:
+        day = date.fromisoformat(item.record["day"])
+        yield {
+            "order_id": text(item.record, "id"),
+            "ts": datetime(day.year, day.month, day.day, 12),
+            "ip": None,
+            "user_agent": None,
+            "customer_id": None,
+            "revenue": float(item.record["total"]),
+            "currency": "USD",
+            "discount_codes": None,
+            "landing_url": None,
+            "referrer": None,
+            "survey_answer": None,
+        }
+
+
+def test_digests_of_records_carry_their_slice_and_old_ones_are_forgotten(tmp_path: Path) -> None:
+    zone = LandingZone(tmp_path)
+    days = KEEP_DIGEST_DAYS + 10
+    orders = {f"o{d}": (FIRST + timedelta(days=d), 10.0 + d) for d in range(days)}
+    sync_connector(MemoryStore(orders, FIRST + timedelta(days=days)), zone, mode=FULL)
+    state = StateStore(zone).load(TENANT, "memory", ORDERS.name)
+    newest = FIRST + timedelta(days=days - 1)
+    kept = {key: value.split("@")[1] for key, value in state.landed.items()}
+    assert min(kept.values()) == (newest - timedelta(days=2 + KEEP_DIGEST_DAYS)).isoformat()
+    assert kept[f"o{days - 1}"] == newest.isoformat()
+    # An order changed on a recent day lands again; the unchanged ones of the look-back do not.
+    orders["o0"] = (newest + timedelta(days=1), 1.0)
+    report = sync_connector(MemoryStore(orders, newest + timedelta(days=2)), zone, mode=INCREMENTAL)
+    assert (report.streams[0].rows_landed, report.streams[0].rows_unchanged) == (1, 2)
+
+
+def test_records_land_without_a_state_as_a_webhook_delivers_them(tmp_path: Path) -> None:
+    zone = LandingZone(tmp_path)
+    source = MemoryStore({}, FIRST)
+    items = [SourceRecord({"id": "w1", "day": "2026-10-01", "total": 5}, "webhook", 0)]
+    landed_rows, quarantined, records, _, unchanged = land_records(
+        source, zone, ORDERS, items, label="webhook delivery d1", cursor="webhook:d1"
+    )
+    assert (landed_rows, quarantined, records, unchanged) == (1, 0, 1, 0)
+    [row] = zone.read(TENANT, "memory", "orders").to_pylist()
+    assert row["order_id"] == "w1" and row["_cursor"] == "webhook:d1"
+    bad = [SourceRecord({"day": "2026-10-01", "total": 5}, "webhook", i) for i in range(2)]
+    with pytest.raises(ApiChangedError, match="webhook delivery d2"):
+        land_records(source, zone, ORDERS, bad, label="webhook delivery d2", cursor="webhook:d2")
