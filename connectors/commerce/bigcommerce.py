@@ -48,6 +48,7 @@ from connectors.framework.records import (
     blank_text,
     field_error,
     get,
+    joined_codes,
     number,
     parse_timestamp,
     text,
@@ -242,16 +243,9 @@ def _rfc2822(record: dict[str, Any], path: str) -> datetime:
 
 
 def _coupon_codes(record: dict[str, Any]) -> str | None:
-    coupons = get(record, "coupons", [])
-    if not isinstance(coupons, list):
+    if not isinstance(get(record, "coupons", []), list):
         raise field_error("coupons", "expected the order's coupons, got their link only")
-    codes = []
-    for position, coupon in enumerate(coupons):
-        code = text(coupon, "code", None) if isinstance(coupon, dict) else None
-        if not code:
-            raise field_error(f"coupons.{position}.code", "missing")
-        codes.append(code)
-    return ",".join(codes) or None
+    return joined_codes(record, "coupons")
 
 
 __all__ = ["ORDERS", "BigCommerce", "BigCommerceSettings"]

@@ -56,7 +56,15 @@ from connectors.framework.errors import (
     RecordError,
 )
 from connectors.framework.http import ApiClient, Pacing, redact_url
-from connectors.framework.records import field_error, get, iso_z, number, text, timestamp
+from connectors.framework.records import (
+    field_error,
+    get,
+    iso_z,
+    joined_codes,
+    number,
+    text,
+    timestamp,
+)
 from connectors.framework.settings import ConnectorSettings
 from connectors.framework.state import StreamState
 
@@ -314,7 +322,7 @@ class Shopify(Connector):
             "customer_id": text(record, "customer.id", None),
             "revenue": number(record, "total_price"),
             "currency": text(record, "currency", None),
-            "discount_codes": _codes(record),
+            "discount_codes": joined_codes(record, "discount_codes", required=False),
             "landing_url": landing or None,
             "referrer": text(record, "referring_site", None) or None,
             "survey_answer": self._survey_answer(record),
@@ -483,14 +491,6 @@ def _graphql_error(errors: Any, url: str) -> ConnectorError:
             "app the read_orders scope"
         )
     return ConnectorError(f"shopify: GraphQL error at {url}: {text_}")
-
-
-def _codes(record: Any) -> str | None:
-    listed = get(record, "discount_codes", None) or []
-    if not isinstance(listed, list):
-        raise field_error("discount_codes", f"expected a list, got {listed!r}")
-    codes = [str(c["code"]) for c in listed if isinstance(c, dict) and c.get("code")]
-    return ",".join(codes) or None
 
 
 def _legacy_id(record: dict[str, Any]) -> str:

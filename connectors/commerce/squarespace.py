@@ -44,7 +44,15 @@ from requests import Request, Response
 from connectors.framework.connector import Connector, Plan, SourceRecord, Stream
 from connectors.framework.errors import ApiChangedError, ConnectorError, RecordError
 from connectors.framework.http import ApiClient, Pacing
-from connectors.framework.records import field_error, get, iso_z, number, text, timestamp
+from connectors.framework.records import (
+    field_error,
+    get,
+    iso_z,
+    joined_codes,
+    number,
+    text,
+    timestamp,
+)
 from connectors.framework.settings import ConnectorSettings
 from connectors.framework.state import StreamState
 
@@ -139,7 +147,7 @@ class Squarespace(Connector):
             "customer_id": None,
             "revenue": number(order, "grandTotal.value"),
             "currency": text(order, "grandTotal.currency"),
-            "discount_codes": _promo_codes(order),
+            "discount_codes": joined_codes(order, "discountLines", "promoCode", required=False),
             "landing_url": None,
             "referrer": None,
             "survey_answer": self._survey_answer(order),
@@ -198,18 +206,6 @@ def _result(response: Response, url: str) -> list[Any]:
     if not isinstance(result, list):
         raise ApiChangedError(f"squarespace: {url} should hold a list of orders under 'result'")
     return result
-
-
-def _promo_codes(order: dict[str, Any]) -> str | None:
-    lines = get(order, "discountLines", None) or []
-    if not isinstance(lines, list):
-        raise field_error("discountLines", f"expected a list, got {type(lines).__name__}")
-    codes = []
-    for line in lines:
-        code = line.get("promoCode") if isinstance(line, dict) else None
-        if isinstance(code, str) and code.strip() and code.strip() not in codes:
-            codes.append(code.strip())
-    return ",".join(codes) or None
 
 
 def _check_response(response: Response, url: str) -> None:

@@ -45,6 +45,7 @@ from connectors.framework.records import (
     blank_text,
     field_error,
     get,
+    joined_codes,
     number,
     parse_timestamp,
     text,
@@ -168,7 +169,7 @@ class WooCommerce(Connector):
             "customer_id": None if customer in (None, "", "0") else customer,
             "revenue": number(record, "total"),
             "currency": text(record, "currency", None),
-            "discount_codes": _coupon_codes(record),
+            "discount_codes": joined_codes(record, "coupon_lines"),
             "landing_url": _meta_text(meta, ENTRY_KEY),
             "referrer": _meta_text(meta, REFERRER_KEY),
             "survey_answer": self._survey_answer(meta),
@@ -294,19 +295,6 @@ def _meta_text(meta: dict[str, Any], key: str) -> str | None:
     if value is None or isinstance(value, dict | list):
         return None
     return blank_none(str(value))
-
-
-def _coupon_codes(record: dict[str, Any]) -> str | None:
-    lines = get(record, "coupon_lines", [])
-    if not isinstance(lines, list):
-        raise field_error("coupon_lines", f"expected a list, got {type(lines).__name__}")
-    codes = []
-    for position, line in enumerate(lines):
-        code = text(line, "code", None) if isinstance(line, dict) else None
-        if not code:
-            raise field_error(f"coupon_lines.{position}.code", "missing")
-        codes.append(code)
-    return ",".join(codes) or None
 
 
 def _modified(record: Any) -> datetime | None:

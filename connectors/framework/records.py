@@ -85,6 +85,27 @@ def utm_tags(url_or_query: str | None) -> dict[str, str | None]:
     return {tag: (values.get(tag) or [None])[0] for tag in UTM_TAGS}
 
 
+def joined_codes(record: Any, path: str, key: str = "code", *, required: bool = True) -> str | None:
+    """The codes of a list of objects (an order's discount codes, coupon lines, promo lines),
+    comma-joined in order without repeats; None when there is none. ``required``: an object
+    without its code is a RecordError naming it (a coupon line always has one); otherwise it is
+    skipped (a discount line without a promo code is an automatic discount)."""
+    listed = get(record, path, None) or []
+    if not isinstance(listed, list):
+        raise field_error(path, f"expected a list, got {type(listed).__name__}")
+    codes: list[str] = []
+    for position, item in enumerate(listed):
+        code = item.get(key) if isinstance(item, dict) else None
+        code = str(code).strip() if code is not None else ""
+        if not code:
+            if required:
+                raise field_error(f"{path}.{position}.{key}", "missing")
+            continue
+        if code not in codes:
+            codes.append(code)
+    return ",".join(codes) or None
+
+
 def integer(record: Any, path: str, default: Any = _MISSING) -> int | None:
     value = get(record, path, default)
     if value is None:

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -124,6 +127,23 @@ def _write_settings(home: Path, platform: str, settings: dict[str, Any]) -> None
     folder.mkdir(parents=True, exist_ok=True)
     document = {"connectors": {platform: settings}}
     (folder / f"{TENANT}.yaml").write_text(yaml.safe_dump(document, sort_keys=False))
+
+
+def kill_sync_at(setup: Setup | RecordSetup, path: str, nth: int, until: date) -> None:
+    """Run `earshot connectors sync --full` as a process and SIGKILL it while the fake holds the
+    nth request to ``path``: the slices before it have landed, the one in flight has not."""
+    reached, _release = setup.fake.hold(path, nth=nth)
+    command = [sys.executable, "-m", "pipelines.cli", "connectors", "sync", "--tenant", TENANT]
+    command += ["--full", "--until", until.isoformat()]
+    process = subprocess.Popen(
+        command, env=subprocess_env(setup), stdout=subprocess.PIPE, stderr=subprocess.PIPE
+    )
+    try:
+        assert reached.wait(timeout=120), process.communicate(timeout=5)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=30)
+    setup.fake.release_all()
 
 
 def subprocess_env(setup: Setup | RecordSetup) -> dict[str, str]:

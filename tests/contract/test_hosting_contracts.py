@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from collections import Counter
@@ -13,7 +12,7 @@ import pytest
 from connectors.framework.errors import ApiChangedError, CredentialsError
 from connectors.framework.sync import FULL, INCREMENTAL, sync_connector
 from tests.contract.cases import FIRST_DAY
-from tests.contract.conftest import LAST_DAY, TENANT, Setup, subprocess_env
+from tests.contract.conftest import LAST_DAY, TENANT, Setup, kill_sync_at, subprocess_env
 from warehouse.landing import LandingZone
 from warehouse.secrets import clear_cache, env_variable
 
@@ -99,28 +98,7 @@ def test_incremental_sync_of_nothing_new_lands_nothing_new(setup: Setup) -> None
 
 
 def test_a_sync_killed_midway_resumes_without_loss_or_duplicates(setup: Setup) -> None:
-    reached, _release = setup.fake.hold(setup.case.downloads_path, nth=setup.case.kill_at)
-    command = [
-        sys.executable,
-        "-m",
-        "pipelines.cli",
-        "connectors",
-        "sync",
-        "--tenant",
-        TENANT,
-        "--full",
-        "--until",
-        LAST_DAY.isoformat(),
-    ]
-    process = subprocess.Popen(
-        command, env=subprocess_env(setup), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        assert reached.wait(timeout=120), process.communicate(timeout=5)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    setup.fake.release_all()
+    kill_sync_at(setup, setup.case.downloads_path, setup.case.kill_at, LAST_DAY)
     asked_before = len(setup.fake.requests_to(setup.case.downloads_path))
     landed_before = len(landed(setup, "host_downloads_daily"))
     assert landed_before > 0, "slices before the kill had landed"

@@ -3,7 +3,6 @@ docs/developer/connectors.md, for APIs of changing records (record_cases.py)."""
 
 from __future__ import annotations
 
-import signal
 import subprocess
 import sys
 from collections import Counter
@@ -15,7 +14,7 @@ import pytest
 from connectors.framework.errors import ApiChangedError, CredentialsError
 from connectors.framework.sync import FULL, INCREMENTAL, sync_connector
 from tests.contract.conftest import RECORD_LAST_DAY as LAST_DAY
-from tests.contract.conftest import TENANT, RecordSetup, subprocess_env
+from tests.contract.conftest import TENANT, RecordSetup, kill_sync_at, subprocess_env
 from tests.contract.record_cases import key_of
 from warehouse.landing import LandingZone
 from warehouse.secrets import clear_cache, env_variable
@@ -102,28 +101,7 @@ def test_a_sync_killed_midway_resumes_without_loss_or_duplicates(
     record_setup: RecordSetup,
 ) -> None:
     setup = record_setup
-    reached, _release = setup.fake.hold(setup.case.list_path, nth=setup.case.kill_at)
-    command = [
-        sys.executable,
-        "-m",
-        "pipelines.cli",
-        "connectors",
-        "sync",
-        "--tenant",
-        TENANT,
-        "--full",
-        "--until",
-        LAST_DAY.isoformat(),
-    ]
-    process = subprocess.Popen(
-        command, env=subprocess_env(setup), stdout=subprocess.PIPE, stderr=subprocess.PIPE
-    )
-    try:
-        assert reached.wait(timeout=120), process.communicate(timeout=5)
-    finally:
-        process.send_signal(signal.SIGKILL)
-        process.wait(timeout=30)
-    setup.fake.release_all()
+    kill_sync_at(setup, setup.case.list_path, setup.case.kill_at, LAST_DAY)
     asked_before = len(setup.fake.requests_to(setup.case.list_path))
     assert landed(setup), "slices before the kill had landed"
 

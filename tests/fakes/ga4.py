@@ -34,23 +34,21 @@ from __future__ import annotations
 
 import random
 import re
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
+from tests.fakes.google_oauth import refresh_token_answer
 from tests.fakes.server import (
     FakeApi,
     Request,
     Response,
-    basic_credentials,
     bearer_token,
     error,
     json_response,
     renamed,
 )
 
-TOKEN_LIFETIME_S = 3599
 DIMENSIONS = ("date", "sessionSource", "sessionMedium", "sessionCampaignName", "landingPage")
 METRIC_TYPES = {
     "sessions": "TYPE_INTEGER",
@@ -225,37 +223,13 @@ class FakeGa4(FakeApi):
         return self._report(body)
 
     def _token(self, request: Request) -> Response:
-        form = request.form()
-        client_id, client_secret = form.get("client_id"), form.get("client_secret")
-        basic = basic_credentials(request)
-        if basic is not None:
-            client_id, client_secret = basic
-        if client_id != self.client_id or client_secret != self.client_secret:
-            return error(
-                401,
-                {"error": "invalid_client", "error_description": "The OAuth client was not found."},
-            )
-        if form.get("grant_type") != "refresh_token":
-            return error(
-                400, {"error": "unsupported_grant_type", "error_description": "Invalid grant_type"}
-            )
-        if form.get("refresh_token") != self.refresh_token:
-            return error(
-                400,
-                {
-                    "error": "invalid_grant",
-                    "error_description": "Token has been expired or revoked.",
-                },
-            )
-        token = "ya29." + secrets.token_urlsafe(24)
-        self.tokens[token] = datetime.now(UTC) + timedelta(seconds=TOKEN_LIFETIME_S)
-        return json_response(
-            {
-                "access_token": token,
-                "expires_in": TOKEN_LIFETIME_S,
-                "scope": "https://www.googleapis.com/auth/analytics.readonly",
-                "token_type": "Bearer",
-            }
+        return refresh_token_answer(
+            request,
+            self.client_id,
+            self.client_secret,
+            self.refresh_token,
+            self.tokens,
+            scope="https://www.googleapis.com/auth/analytics.readonly",
         )
 
     def _report(self, body: Any) -> Response:

@@ -23,12 +23,9 @@ from connectors.framework.settings import parse_settings
 from connectors.framework.sync import FULL, land_records, sync_connector
 from connectors.registry import CONNECTORS
 from tests.contract.record_cases import DAYS, FIRST_DAY, RECORD_CASES, key_of
-from tests.integration.test_dbt_unit_tests import UNIT_TEST_KEY, _create_raw, _dbt
+from tests.support.landed_marts import build_marts
 from warehouse.connection import DuckDBWarehouse
-from warehouse.entities import ENTITIES
 from warehouse.landing import LandingZone
-from warehouse.pseudonymisation import dbt_environment
-from warehouse.raw_loader import load_entity
 
 TENANT = "all_sources"
 LAST_DAY = FIRST_DAY + timedelta(days=DAYS - 1)
@@ -104,31 +101,8 @@ def warehouse(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict]:
         zone = LandingZone(home / "landing")
         expected = _sync_record_platforms(zone)
         _land_meta_event(zone)
-        database = home / "warehouse.duckdb"
-        wh = DuckDBWarehouse(database)
-        _create_raw(wh)
-        for entity in ENTITIES:
-            load_entity(wh, TENANT, entity, zone.storage, zone.entity_files(TENANT, entity))
-        wh.close()
-        env = {
-            **os.environ,
-            "DBT_TARGET": "duckdb",
-            "DBT_TARGET_PATH": str(home / "target"),
-            "DBT_LOG_PATH": str(home / "logs"),
-            "EARSHOT_DUCKDB_PATH": str(database),
-            **dbt_environment(UNIT_TEST_KEY, base={}),
-        }
-        built = _dbt(
-            env,
-            "build",
-            "--select",
-            "+fct_leads +rpt_web_traffic_daily +int_site_visits",
-            "--exclude",
-            "test_type:unit",
-            "--indirect-selection",
-            "cautious",
-            "--vars",
-            f'{{"tenant_id": "{TENANT}"}}',
+        database, built = build_marts(
+            zone, TENANT, home, "+fct_leads +rpt_web_traffic_daily +int_site_visits"
         )
         assert built.returncode == 0, built.stdout[-3000:]
     finally:

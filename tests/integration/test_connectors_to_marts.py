@@ -8,7 +8,6 @@ exact figures, and YouTube's views in fct_video_views_daily.
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -20,12 +19,9 @@ from tests.contract.cases import CASES, DAYS, FIRST_DAY
 from tests.fakes.castos import FakeCastos
 from tests.fakes.catalog import make_catalog
 from tests.fakes.exports import castos_csv, spotify_csv
-from tests.integration.test_dbt_unit_tests import UNIT_TEST_KEY, _create_raw, _dbt
+from tests.support.landed_marts import build_marts
 from warehouse.connection import DuckDBWarehouse
-from warehouse.entities import ENTITIES
 from warehouse.landing import LandingZone
-from warehouse.pseudonymisation import dbt_environment
-from warehouse.raw_loader import load_entity
 
 TENANT = "all_hosts"
 LAST_DAY = FIRST_DAY + timedelta(days=DAYS - 1)
@@ -99,33 +95,8 @@ def test_every_platform_reaches_the_marts(tmp_path: Path, monkeypatch) -> None:
     hosts = {cls.platform for cls in HOSTING_CONNECTORS}
     assert set(expected) == hosts, "every hosting platform is covered"
 
-    database = tmp_path / "warehouse.duckdb"
-    wh = DuckDBWarehouse(database)
-    _create_raw(wh)
-    for entity in ENTITIES:
-        load_entity(wh, TENANT, entity, zone.storage, zone.entity_files(TENANT, entity))
-    wh.close()
-    env = {
-        **os.environ,
-        "DBT_TARGET": "duckdb",
-        "DBT_TARGET_PATH": str(tmp_path / "target"),
-        "DBT_LOG_PATH": str(tmp_path / "logs"),
-        "EARSHOT_DUCKDB_PATH": str(database),
-        **dbt_environment(UNIT_TEST_KEY, base={}),
-    }
-    built = _dbt(
-        env,
-        "build",
-        "--select",
-        "+rpt_download_reconciliation +fct_video_views_daily",
-        "--exclude",
-        "test_type:unit",
-        # the data tests of the selected models only (not those that also read a model the
-        # selection leaves out, such as placements)
-        "--indirect-selection",
-        "cautious",
-        "--vars",
-        f'{{"tenant_id": "{TENANT}"}}',
+    database, built = build_marts(
+        zone, TENANT, tmp_path, "+rpt_download_reconciliation +fct_video_views_daily"
     )
     assert built.returncode == 0, built.stdout[-3000:]
 
