@@ -8,6 +8,10 @@ import time
 from pipelines.execution import run_tenant
 from warehouse.settings import paths, warehouse_target
 
+# What a tenant run says when a model's columns no longer match its table
+# (macros/materializations/tenant_partition.sql).
+SHAPE_CHANGED = "Rebuild every tenant with `dbt build --full-refresh"
+
 
 def run_demo(tenants: list[str], preset: str = "demo") -> int:
     from connectors.simulator import WorldConfig, simulate
@@ -19,7 +23,7 @@ def run_demo(tenants: list[str], preset: str = "demo") -> int:
         f"Earshot demo: {len(tenants)} simulated tenants, warehouse {warehouse_target()}, "
         f"state in {home.home}\n"
     )
-    failed = False
+    failed = reshaped = False
     for i, tenant in enumerate(tenants):
         inbox = home.tenant_inbox(tenant)
         if inbox.exists():
@@ -35,8 +39,10 @@ def run_demo(tenants: list[str], preset: str = "demo") -> int:
         start = time.perf_counter()
         outcome = run_tenant(tenant)
         print(f"[{tenant}] pipeline in {time.perf_counter() - start:.1f}s")
-        print(outcome.format())
+        report = outcome.format()
+        print(report)
         failed = failed or not outcome.success
+        reshaped = reshaped or (not outcome.success and SHAPE_CHANGED in report)
 
     for tenant in tenants:
         with connect(read_only=True) as wh:
@@ -54,4 +60,11 @@ def run_demo(tenants: list[str], preset: str = "demo") -> int:
         f"\nLanding zone: {home.landing}"
         "\nDagster UI: make ui  (then open http://127.0.0.1:3000)"
     )
+    if reshaped:
+        # The demo's state outlived an upgrade that changed a model's columns; a tenant run never
+        # re-shapes a table every tenant shares (docs/user/operating.md, "What stops a run").
+        print(
+            f"\nThe warehouse in {home.home} was built by an older version of Earshot (a model's "
+            "columns changed). For the demo, start afresh: `make clean`, then `make demo`."
+        )
     return 1 if failed else 0
