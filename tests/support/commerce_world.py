@@ -30,6 +30,7 @@ import pyarrow.parquet as pq
 import requests
 
 from tests.fakes.crm import Crm, make_crm
+from tests.fakes.ga4 import FakeGa4, Ga4World, make_ga4_world
 from tests.fakes.hubspot import FakeHubSpot
 from tests.fakes.shop import Shop, ShopOrder
 from tests.fakes.shopify import FakeShopify
@@ -38,7 +39,12 @@ SECRETS = {
     "shopify_access_token": "shpat_e2e_token",
     "shopify_webhook_secret": "shpss_e2e_webhook_secret",
     "hubspot_access_token": "pat-e2e-hubspot-token",
+    "ga4_client_id": "e2e-ga4.apps.googleusercontent.com",
+    "ga4_client_secret": "e2e-ga4-secret",
+    "ga4_refresh_token": "1//e2e-ga4-refresh",
 }
+STORE_SECRETS = ("shopify_access_token", "shopify_webhook_secret")
+GA4_PROPERTY = "312345678"
 SURVEY_PROPERTY = "how_did_you_hear_about_us"
 
 
@@ -46,8 +52,9 @@ SURVEY_PROPERTY = "how_did_you_hear_about_us"
 class CommerceWorld:
     """What the store and the CRM held, for the tests to compare the warehouse with."""
 
-    shop: Shop
+    shop: Shop | None
     crm: Crm
+    traffic: Ga4World
     webhook_day: date
     webhook_orders: list[str]
     campaign_id: str
@@ -133,49 +140,70 @@ def connect_store_and_crm(
     add_connectors: Callable[[dict[str, Any]], None],
     store_secret: Callable[[str, str], str],
     run_earshot: Callable[..., subprocess.CompletedProcess[str]],
+    store: bool = True,
 ) -> tuple[CommerceWorld, str]:
-    shop = shop_from_export(export)
-    days = sorted({o.created_at.date() for o in shop.orders})
+    """Connect the tenant's HubSpot and Google Analytics 4 (every tenant: their marts then hold
+    rows of each tenant) and, with ``store``, its Shopify store in place of the order export."""
+    exported = shop_from_export(export)
+    days = sorted({o.created_at.date() for o in exported.orders})
     first_day, webhook_day = days[0], days[-1]
-    crm, campaign_id, show_name = crm_for_world(export, first_day, (webhook_day - first_day).days)
-    logs = [store_secret(name, value) for name, value in SECRETS.items()]
+    span = (webhook_day - first_day).days
+    crm, campaign_id, show_name = crm_for_world(export, first_day, span)
+    traffic = make_ga4_world(first_day, span, GA4_PROPERTY)
+    wanted = {k: v for k, v in SECRETS.items() if store or k not in STORE_SECRETS}
+    logs = [store_secret(name, value) for name, value in wanted.items()]
     with (
-        FakeShopify(shop, SECRETS["shopify_access_token"]) as shopify,
+        FakeShopify(exported, SECRETS["shopify_access_token"]) as shopify,
         FakeHubSpot(crm, SECRETS["hubspot_access_token"], survey_property=SURVEY_PROPERTY) as hub,
+        FakeGa4(
+            traffic,
+            SECRETS["ga4_client_id"],
+            SECRETS["ga4_client_secret"],
+            SECRETS["ga4_refresh_token"],
+        ) as ga4,
     ):
         common = {
             "start_date": first_day.isoformat(),
             "rate_limit": {"requests": 1000, "per_seconds": 1},
         }
-        add_connectors(
-            {
-                "shopify": {
-                    "shop": "e2e-store",
-                    "base_url": shopify.base_url,
-                    "order_id_from": "name",
-                    **common,
-                },
-                "hubspot": {
-                    "base_url": hub.base_url,
-                    "survey_property": SURVEY_PROPERTY,
-                    **common,
-                },
+        connectors: dict[str, Any] = {
+            "hubspot": {"base_url": hub.base_url, "survey_property": SURVEY_PROPERTY, **common},
+            "ga4": {
+                "base_url": ga4.base_url,
+                "token_url": "{base_url}/token",
+                "property_id": GA4_PROPERTY,
+                **common,
+            },
+        }
+        if store:
+            connectors["shopify"] = {
+                "shop": "e2e-store",
+                "base_url": shopify.base_url,
+                "order_id_from": "name",
+                **common,
             }
-        )
+        add_connectors(connectors)
         # Until the day before the last: that day's orders come by webhook.
         until = (webhook_day - timedelta(days=1)).isoformat()
-        for platform in ("shopify", "hubspot"):
+        for platform in connectors:
             sync = run_earshot(
                 env, "connectors", "sync", "--tenant", tenant, "--platform", platform,
                 "--full", "--until", until,
             )  # fmt: skip
             logs += [sync.stdout, sync.stderr]
-        pushed = [o for o in shop.orders if o.created_at.date() == webhook_day]
-        logs.append(_deliver_webhooks(env, tenant, shopify, pushed))
-        drain = run_earshot(env, "webhooks", "drain", "--tenant", tenant)
-        logs += [drain.stdout, drain.stderr]
+        pushed = [o for o in exported.orders if o.created_at.date() == webhook_day]
+        if store:
+            logs.append(_deliver_webhooks(env, tenant, shopify, pushed))
+            drain = run_earshot(env, "webhooks", "drain", "--tenant", tenant)
+            logs += [drain.stdout, drain.stderr]
     world = CommerceWorld(
-        shop, crm, webhook_day, [o.name or o.order_id for o in pushed], campaign_id, show_name
+        exported if store else None,
+        crm,
+        traffic,
+        webhook_day,
+        [o.name or o.order_id for o in pushed] if store else [],
+        campaign_id,
+        show_name,
     )
     return world, "\n".join(logs)
 
