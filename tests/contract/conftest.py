@@ -146,5 +146,19 @@ def kill_sync_at(setup: Setup | RecordSetup, path: str, nth: int, until: date) -
     setup.fake.release_all()
 
 
+def assert_check_reports_reachability_and_credentials(setup: Setup | RecordSetup) -> None:
+    """`earshot connectors check` says ok for the platform, and FAIL (exit 1) with a wrong
+    credential, which appears in none of its output."""
+    command = [sys.executable, "-m", "pipelines.cli", "connectors", "check", "--tenant", TENANT]
+    ok = subprocess.run(command, env=subprocess_env(setup), capture_output=True, text=True)
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert f"ok    {setup.case.platform}" in ok.stdout
+    role = next(iter(setup.case.secrets))
+    env = {**subprocess_env(setup), env_variable(TENANT, f"{setup.case.platform}_{role}"): "nope"}
+    bad = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert bad.returncode == 1 and f"FAIL  {setup.case.platform}" in bad.stdout
+    assert "nope" not in bad.stdout + bad.stderr
+
+
 def subprocess_env(setup: Setup | RecordSetup) -> dict[str, str]:
     return {**os.environ, **setup.env}

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
 from datetime import timedelta
 
@@ -12,7 +10,13 @@ import pytest
 from connectors.framework.errors import ApiChangedError, CredentialsError
 from connectors.framework.sync import FULL, INCREMENTAL, sync_connector
 from tests.contract.cases import FIRST_DAY
-from tests.contract.conftest import LAST_DAY, TENANT, Setup, kill_sync_at, subprocess_env
+from tests.contract.conftest import (
+    LAST_DAY,
+    TENANT,
+    Setup,
+    assert_check_reports_reachability_and_credentials,
+    kill_sync_at,
+)
 from warehouse.landing import LandingZone
 from warehouse.secrets import clear_cache, env_variable
 
@@ -160,12 +164,4 @@ def test_a_changed_field_stops_the_sync_with_the_field_named(setup: Setup) -> No
 
 
 def test_connectors_check_reports_reachability_and_credentials(setup: Setup) -> None:
-    command = [sys.executable, "-m", "pipelines.cli", "connectors", "check", "--tenant", TENANT]
-    ok = subprocess.run(command, env=subprocess_env(setup), capture_output=True, text=True)
-    assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert f"ok    {setup.case.platform}" in ok.stdout
-    role = next(iter(setup.case.secrets))
-    env = {**subprocess_env(setup), env_variable(TENANT, f"{setup.case.platform}_{role}"): "nope"}
-    bad = subprocess.run(command, env=env, capture_output=True, text=True)
-    assert bad.returncode == 1 and f"FAIL  {setup.case.platform}" in bad.stdout
-    assert "nope" not in bad.stdout + bad.stderr
+    assert_check_reports_reachability_and_credentials(setup)

@@ -3,8 +3,6 @@ docs/developer/connectors.md, for APIs of changing records (record_cases.py)."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -14,7 +12,12 @@ import pytest
 from connectors.framework.errors import ApiChangedError, CredentialsError
 from connectors.framework.sync import FULL, INCREMENTAL, sync_connector
 from tests.contract.conftest import RECORD_LAST_DAY as LAST_DAY
-from tests.contract.conftest import TENANT, RecordSetup, kill_sync_at, subprocess_env
+from tests.contract.conftest import (
+    TENANT,
+    RecordSetup,
+    assert_check_reports_reachability_and_credentials,
+    kill_sync_at,
+)
 from tests.contract.record_cases import key_of
 from warehouse.landing import LandingZone
 from warehouse.secrets import clear_cache, env_variable
@@ -169,13 +172,4 @@ def test_a_changed_field_stops_the_sync_with_the_field_named(record_setup: Recor
 
 
 def test_connectors_check_reports_reachability_and_credentials(record_setup: RecordSetup) -> None:
-    setup = record_setup
-    command = [sys.executable, "-m", "pipelines.cli", "connectors", "check", "--tenant", TENANT]
-    ok = subprocess.run(command, env=subprocess_env(setup), capture_output=True, text=True)
-    assert ok.returncode == 0, ok.stdout + ok.stderr
-    assert f"ok    {setup.case.platform}" in ok.stdout
-    role = next(iter(setup.case.secrets))
-    env = {**subprocess_env(setup), env_variable(TENANT, f"{setup.case.platform}_{role}"): "nope"}
-    bad = subprocess.run(command, env=env, capture_output=True, text=True)
-    assert bad.returncode == 1 and f"FAIL  {setup.case.platform}" in bad.stdout
-    assert "nope" not in bad.stdout + bad.stderr
+    assert_check_reports_reachability_and_credentials(record_setup)
