@@ -21,8 +21,9 @@ TENANTS = ("tenant_alpha", "tenant_beta")
 # the world's own figures), and every tenant has a YouTube channel (a fake with a few videos).
 CONNECTED_PLATFORM = "buzzsprout"
 # This tenant's orders come from a Shopify store (synced, the last day by webhook) instead of
-# the order export, and its leads from HubSpot (tests/support/commerce_world.py); the other
-# tenant keeps importing its orders from files.
+# the order export; the other tenant keeps importing its orders from files. Every tenant has
+# HubSpot leads and Google Analytics 4 traffic (tests/support/commerce_world.py), so every mart
+# holds rows of both tenants.
 STORE_TENANT = TENANTS[0]
 
 
@@ -53,7 +54,8 @@ class BuiltPipeline:
     logs: str
     # Where the landing zone is: a local folder, or an S3 bucket on the test's moto server.
     landing: str = "local"
-    # What the store and the CRM of STORE_TENANT held (a commerce_world.CommerceWorld).
+    # What each tenant's CRM and analytics (and STORE_TENANT's store) held, per tenant
+    # (a commerce_world.CommerceWorld).
     commerce: dict[str, Any] = field(default_factory=dict)
     # The folder each tenant's files were imported from (STORE_TENANT's has no orders).
     ingested: dict[str, Path] = field(default_factory=dict)
@@ -105,17 +107,17 @@ def _build(warehouse: str, home: Path, extra_env: dict[str, str]) -> BuiltPipeli
         ingest = run_earshot(env, "ingest", "files", "--tenant", tenant, str(files))
         logs += [ingest.stdout, ingest.stderr]
         logs.append(_sync_host_connector(env, home, tenant, out, seed=7 + i))
-        if tenant == STORE_TENANT:
-            commerce[tenant], log = commerce_world.connect_store_and_crm(
-                env,
-                home,
-                tenant,
-                out,
-                add_connectors=lambda connectors, t=tenant: _add_connectors(home, t, connectors),
-                store_secret=lambda name, value, t=tenant: _store_secret(env, t, name, value),
-                run_earshot=run_earshot,
-            )
-            logs.append(log)
+        commerce[tenant], log = commerce_world.connect_store_and_crm(
+            env,
+            home,
+            tenant,
+            out,
+            add_connectors=lambda connectors, t=tenant: _add_connectors(home, t, connectors),
+            store_secret=lambda name, value, t=tenant: _store_secret(env, t, name, value),
+            run_earshot=run_earshot,
+            store=tenant == STORE_TENANT,
+        )
+        logs.append(log)
         run = run_earshot(env, "run", "--tenant", tenant)
         logs += [run.stdout, run.stderr]
     return BuiltPipeline(
