@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import os
 import shutil
 import subprocess
@@ -40,6 +41,20 @@ def ensure_manifest() -> Path:
     Definitions need the manifest at load time; `dagster dev` and the CLI both come through here.
     """
     manifest = dbt_project.manifest_path
+    if _manifest_is_current(manifest):
+        return manifest
+    # Processes starting together (the CLI beside `dagster dev`, parallel test workers) would
+    # each parse into the same target folder and could read one another's half-written
+    # manifest: one parses under the lock, the others wait and find it current.
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    with open(manifest.parent / ".parse.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not _manifest_is_current(manifest):
+            _parse()
+    return manifest
+
+
+def _manifest_is_current(manifest: Path) -> bool:
     newest_source = max(
         (
             p.stat().st_mtime
@@ -50,26 +65,28 @@ def ensure_manifest() -> Path:
         default=0.0,
     )
     newest_source = max(newest_source, (PROJECT_DIR / "dbt_project.yml").stat().st_mtime)
-    if not manifest.exists() or manifest.stat().st_mtime < newest_source:
-        env = {**os.environ, "DBT_TARGET_PATH": str(dbt_project.target_path)}
-        result = subprocess.run(
-            [
-                dbt_executable(),
-                "parse",
-                "--project-dir",
-                str(PROJECT_DIR),
-                "--profiles-dir",
-                str(PROJECT_DIR),
-                "--quiet",
-            ],
-            cwd=PROJECT_DIR,
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
-    return manifest
+    return manifest.exists() and manifest.stat().st_mtime >= newest_source
+
+
+def _parse() -> None:
+    env = {**os.environ, "DBT_TARGET_PATH": str(dbt_project.target_path)}
+    result = subprocess.run(
+        [
+            dbt_executable(),
+            "parse",
+            "--project-dir",
+            str(PROJECT_DIR),
+            "--profiles-dir",
+            str(PROJECT_DIR),
+            "--quiet",
+        ],
+        cwd=PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    if result.returncode != 0:
+        raise RuntimeError(f"dbt parse failed:\n{result.stdout}\n{result.stderr}")
 
 
 class EarshotDbtTranslator(DagsterDbtTranslator):

@@ -27,6 +27,30 @@ CONNECTED_PLATFORM = "buzzsprout"
 STORE_TENANT = TENANTS[0]
 
 
+# The two session pipelines are the suite's costliest fixtures. The suite runs on parallel
+# workers (pytest-xdist, `--dist loadgroup` in pyproject.toml); every test of one pipeline goes
+# to the same worker, so each pipeline is built once and its tests keep their file order (some
+# re-run the pipeline they share). Other tests go by file, so a module's fixtures are built once
+# too; the files spread over the workers as they free up.
+PIPELINE_FIXTURES = ("duckdb_pipeline", "postgres_pipeline")
+
+
+def pipeline_group(item: pytest.Item) -> str | None:
+    """The session pipeline a test uses: by name, or as the `pipeline` fixture's parameter."""
+    callspec = getattr(item, "callspec", None)
+    wanted = set(getattr(item, "fixturenames", ()))
+    if callspec is not None:
+        wanted |= {str(value) for value in callspec.params.values() if isinstance(value, str)}
+    used = [name for name in PIPELINE_FIXTURES if name in wanted]
+    return used[0] if len(used) == 1 else ("+".join(used) or None)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        group = pipeline_group(item) or item.nodeid.split("::", 1)[0]
+        item.add_marker(pytest.mark.xdist_group(group))
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
