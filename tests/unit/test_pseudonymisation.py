@@ -28,7 +28,12 @@ def _hmac_from_pads(ipad: bytes, opad: bytes, value: str) -> str:
     return hashlib.sha256(opad + inner).hexdigest()
 
 
-@pytest.mark.parametrize("key", [b"k" * 16, os.urandom(32), os.urandom(64), os.urandom(100)])
+# ids name the lengths: random bytes as ids would differ between the parallel workers' collections
+@pytest.mark.parametrize(
+    "key",
+    [b"k" * 16, os.urandom(32), os.urandom(64), os.urandom(100)],
+    ids=["16-bytes", "32-random", "64-random-one-block", "100-random-hashed-first"],
+)
 def test_the_pads_give_rfc_2104_hmac(key: bytes):
     ipad, opad = hmac_pads(key)
     for value in ("10.0.0.1", "2001:0db8:0000:0001", "é@example.com"):
