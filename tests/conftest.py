@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,26 +30,28 @@ STORE_TENANT = TENANTS[0]
 
 
 # The two session pipelines are the suite's costliest fixtures. The suite runs on parallel
-# workers (pytest-xdist, `--dist loadgroup` in pyproject.toml); every test of one pipeline goes
-# to the same worker, so each pipeline is built once and its tests keep their file order (some
-# re-run the pipeline they share). Other tests go by file, so a module's fixtures are built once
-# too; the files spread over the workers as they free up.
+# workers (pytest-xdist, `--dist loadgroup` in pyproject.toml); every test of a session pipeline
+# goes to one worker (one group for both: some tests compare the two engines), so each pipeline
+# is built once and its tests keep their file order (some re-run the pipeline they share). Other
+# tests go by file, so a module's fixtures are built once too; the files spread over the
+# workers as they free up.
 PIPELINE_FIXTURES = ("duckdb_pipeline", "postgres_pipeline")
+PIPELINE_GROUP = "session_pipelines"
 
 
-def pipeline_group(item: pytest.Item) -> str | None:
-    """The session pipeline a test uses: by name, or as the `pipeline` fixture's parameter."""
-    callspec = getattr(item, "callspec", None)
+def uses_a_session_pipeline(item: pytest.Item) -> bool:
+    """Whether a test uses a session pipeline: by name, or as the `pipeline` fixture's
+    parameter (tests/e2e/conftest.py)."""
     wanted = set(getattr(item, "fixturenames", ()))
+    callspec = getattr(item, "callspec", None)
     if callspec is not None:
         wanted |= {str(value) for value in callspec.params.values() if isinstance(value, str)}
-    used = [name for name in PIPELINE_FIXTURES if name in wanted]
-    return used[0] if len(used) == 1 else ("+".join(used) or None)
+    return any(name in wanted for name in PIPELINE_FIXTURES)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        group = pipeline_group(item) or item.nodeid.split("::", 1)[0]
+        group = PIPELINE_GROUP if uses_a_session_pipeline(item) else item.nodeid.split("::")[0]
         item.add_marker(pytest.mark.xdist_group(group))
 
 
@@ -58,13 +62,17 @@ def _free_port() -> int:
 
 
 @pytest.fixture(scope="session")
-def pg_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[postgres_server.PostgresServer]:
-    data_dir = tmp_path_factory.mktemp("postgres") / "data"
+def pg_server() -> Iterator[postgres_server.PostgresServer]:
+    # Not under pytest's temporary root: every pytest run on the machine resets that root to
+    # mode 0700, which would lock the unprivileged server out of its own data folder mid-run.
+    base = Path(tempfile.mkdtemp(prefix="earshot-test-pg-"))
+    data_dir = base / "data"
     server = postgres_server.start(data_dir, _free_port())
     try:
         yield server
     finally:
         postgres_server.stop(data_dir)
+        shutil.rmtree(base, ignore_errors=True)
 
 
 @dataclass(frozen=True)
