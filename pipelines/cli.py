@@ -140,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     ui.set_defaults(func=cmd_ui)
 
     from pipelines.cli_connectors import register_connector_commands
+    from pipelines.cli_ml import register_ml_commands
     from pipelines.cli_subjects import register_subject_commands
     from pipelines.cli_tenancy import register_cli
     from pipelines.cli_tenants import register_tenant_commands
@@ -149,6 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_subject_commands(sub)
     register_connector_commands(sub)
     register_webhook_commands(sub)
+    register_ml_commands(sub)
     return parser
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import shutil
 import time
 
-from pipelines.execution import run_tenant
+from pipelines.execution import run_tenant, run_tenant_ml
+from warehouse.connection import Warehouse
 from warehouse.settings import paths, warehouse_target
 
 # What a tenant run says when a model's columns no longer match its table
@@ -43,20 +44,30 @@ def run_demo(tenants: list[str], preset: str = "demo") -> int:
         print(report)
         failed = failed or not outcome.success
         reshaped = reshaped or (not outcome.success and SHAPE_CHANGED in report)
+        if outcome.success:
+            start = time.perf_counter()
+            learnt = run_tenant_ml(tenant)
+            print(f"[{tenant}] ML models in {time.perf_counter() - start:.1f}s")
+            print(learnt.format())
+            failed = failed or not learnt.success
 
     for tenant in tenants:
         with connect(read_only=True) as wh:
             rows = campaign_rows(wh, tenant)
+            models = model_lines(wh, tenant)
         print(
             f"\n== {tenant}: campaigns (observed household matches; conversions are "
             "fractional credits) =="
         )
         print(format_campaign_table(rows) if rows else "(no results)")
+        print(f"\n== {tenant}: ML models (ml.model_versions; predictions in the ml schema) ==")
+        print("\n".join(models) if models else "(no models trained)")
 
     print(
         f"\nWarehouse: {home.duckdb_path if warehouse_target() == 'duckdb' else 'PostgreSQL'}"
         "\n  open it read-only with any DuckDB client and start from marts.fct_campaign_performance"
-        "\n  or marts.rpt_attribution_model_comparison (docs/user/marts.md)"
+        "\n  or marts.rpt_attribution_model_comparison (docs/user/marts.md); the models'"
+        " predictions are in the ml schema (docs/user/ml.md)"
         f"\nLanding zone: {home.landing}"
         "\nDagster UI: make ui  (then open http://127.0.0.1:3000)"
     )
@@ -68,3 +79,16 @@ def run_demo(tenants: list[str], preset: str = "demo") -> int:
             "columns changed). For the demo, start afresh: `make clean`, then `make demo`."
         )
     return 1 if failed else 0
+
+
+def model_lines(wh: Warehouse, tenant_id: str) -> list[str]:
+    """The newest version of each of the tenant's models: promoted or not, and why."""
+    from models_ml.artefacts import artefact_store
+    from models_ml.registry import ModelRegistry
+
+    versions = ModelRegistry(wh, artefact_store(), read_only=True).versions(tenant_id)
+    newest = {v.model_name: v for v in versions}
+    return [
+        f"  {v.model_version:<18} {'promoted' if v.promoted else 'NOT promoted':<13} {v.verdict}"
+        for v in newest.values()
+    ]

@@ -17,6 +17,7 @@ from pipelines.instance import instance, register_tenant
 from warehouse.settings import paths, validate_tenant_id
 
 JOB_NAME = "tenant_pipeline"
+ML_JOB_NAME = "tenant_ml"
 
 
 @dataclass
@@ -31,6 +32,8 @@ class RunOutcome:
     # reported, but they block nothing and do not fail the run.
     warned_checks: list[str] = field(default_factory=list)
     log_path: Path | None = None
+    # What the log file holds: dbt's output for the pipeline, the models' for the ML job.
+    log_label: str = "dbt output"
 
     def format(self) -> str:
         lines = [
@@ -42,7 +45,9 @@ class RunOutcome:
         lines += [f"  failed check: {m}" for m in self.failed_checks]
         lines += [f"  warning (check of severity WARN): {m}" for m in self.warned_checks]
         if self.log_path is not None:
-            lines.append(f"  dbt output: {self.log_path}; every event: the Dagster UI (make ui)")
+            lines.append(
+                f"  {self.log_label}: {self.log_path}; every event: the Dagster UI (make ui)"
+            )
         return "\n".join(lines)
 
 
@@ -58,6 +63,15 @@ def run_tenant(
     register_tenant(inst, tenant_id)
     with tenant_run_lock(tenant_id):
         return _run(inst, tenant_id, source_dir, log_level)
+
+
+def run_tenant_ml(tenant_id: str, log_level: str = "CRITICAL") -> RunOutcome:
+    """Train, gate and score every ML model for one tenant (the `tenant_ml` job) on the marts
+    its last pipeline run built."""
+    inst = instance()
+    register_tenant(inst, tenant_id)
+    with tenant_run_lock(tenant_id):
+        return _run(inst, tenant_id, None, log_level, job_name=ML_JOB_NAME)
 
 
 class TenantRunInProgress(RuntimeError):
@@ -96,17 +110,26 @@ def tenant_run_lock(tenant_id: str) -> Iterator[None]:
 
 
 def _run(
-    inst: dg.DagsterInstance, tenant_id: str, source_dir: Path | None, log_level: str
+    inst: dg.DagsterInstance,
+    tenant_id: str,
+    source_dir: Path | None,
+    log_level: str,
+    job_name: str = JOB_NAME,
 ) -> RunOutcome:
     from pipelines.definitions import defs
 
     run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if source_dir is not None:
         run_config["ops"] = {"landed_files": {"config": {"source_dir": str(source_dir)}}}
-    job = defs.resolve_job_def(JOB_NAME)
+    job = defs.resolve_job_def(job_name)
     # dbt's own output goes to a file unless the caller asked for the log on the console.
     quiet = log_level not in ("DEBUG", "INFO")
-    log_path = paths().home / "logs" / f"run-{tenant_id}-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.log"
+    stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
+    log_path = (
+        paths().home
+        / "logs"
+        / f"{'ml' if job_name == ML_JOB_NAME else 'run'}-{tenant_id}-{stamp}.log"
+    )
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log, redirect_stdout(log if quiet else sys.stdout):
         result = job.execute_in_process(
@@ -114,6 +137,8 @@ def _run(
         )
     outcome = _outcome(tenant_id, result)
     outcome.log_path = log_path if quiet else None
+    if job_name == ML_JOB_NAME:
+        outcome.log_label = "run output"
     return outcome
 
 

@@ -267,6 +267,24 @@ ENTITIES: dict[str, Entity] = {
             key=(),
             file_import=False,
         ),
+        # A transcript of an episode's audio, as a speech-to-text service exports it: one row per
+        # timed segment. An import of an episode's segments replaces its earlier transcript as a
+        # whole in staging (a transcript done again may cut the audio differently).
+        Entity(
+            "transcripts",
+            pa.schema(
+                [
+                    ("episode_id", pa.string()),
+                    ("segment_index", pa.int64()),
+                    ("start_s", pa.float64()),
+                    ("end_s", pa.float64()),
+                    ("speaker", pa.string()),
+                    ("text", pa.string()),
+                ]
+            ),
+            event_time=None,
+            key=("episode_id", "segment_index"),
+        ),
     ]
 }
 

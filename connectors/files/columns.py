@@ -52,6 +52,13 @@ RULES: dict[str, dict[str, ColumnRule]] = {
         "ad_start_s": _REQ,
         "ad_end_s": _REQ,
     },
+    "transcripts": {
+        "episode_id": _REQ,
+        "segment_index": _NON_NEGATIVE,
+        "start_s": _NON_NEGATIVE,
+        "end_s": _NON_NEGATIVE,
+        "text": _REQ,
+    },
     "download_requests": {
         "ts": _REQ,
         "ip": _REQ,

@@ -88,6 +88,10 @@ class WorldConfig:
     # fewer caused orders fall inside a 30-day attribution window. 1.0 = the published curve.
     response_lag_scale: float = 1.0
 
+    # Transcripts: share of placements whose sponsor read has a fault (missing, at another
+    # position, or with a wrong promo code; split evenly), see transcripts.py.
+    transcript_fault_share: float = 0.12
+
     # Output.
     part_rows: int = 4_000_000
     # Reference ranges of non-household networks; None = the dbt seed of this repository.
@@ -112,6 +116,7 @@ class WorldConfig:
             "watch_duplicate_share",
             "discovery_share",
             "placement_coverage",
+            "transcript_fault_share",
         ):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:

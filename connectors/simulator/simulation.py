@@ -32,6 +32,7 @@ from connectors.simulator.host_reports import HostTally
 from connectors.simulator.listening import ListeningModel, allocate
 from connectors.simulator.network import build_households, build_pools
 from connectors.simulator.seeding import generator
+from connectors.simulator.transcripts import build_transcripts
 from connectors.simulator.truth import (
     campaign_effects,
     episodes_truth,
@@ -179,6 +180,13 @@ def simulate(config: WorldConfig, out_dir: Path, file_format: str = "parquet") -
     for entity, table in catalog_tables(catalog).items():
         record(entity, write_entity(out_dir, entity, table, file_format, config.part_rows),
                table.num_rows)  # fmt: skip
+    # What was said in each episode, sponsor reads included (its own random streams).
+    transcripts = build_transcripts(config, catalog)
+    record(
+        "transcripts",
+        write_entity(out_dir, "transcripts", transcripts.segments, file_format, config.part_rows),
+        transcripts.segments.num_rows,
+    )
     summary.seconds["world"] = time.perf_counter() - started
 
     # Listening, a day at a time: memory holds one day of requests plus the exposure log.
@@ -250,6 +258,8 @@ def simulate(config: WorldConfig, out_dir: Path, file_format: str = "parquet") -
             "exposures": exposures_truth(catalog, exposures),
             "episodes": episodes_truth(catalog),
             "host_downloads": host_truth,
+            "transcript_reads": transcripts.reads,
+            "transcript_topics": transcripts.topics,
         },
     )
     summary.seconds["truth"] = time.perf_counter() - mark

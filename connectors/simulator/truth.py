@@ -7,6 +7,8 @@ Written to ``<out>/_truth/`` (the file importer ignores it):
 - ``households.csv``: every household with its network identity, class and devices.
 - ``exposures.csv``: every exposed (household, campaign) with the first exposure.
 - ``episodes.csv``: ID3 header size and IAB threshold of each episode (not in the export).
+- ``transcript_reads.csv``, ``transcript_topics.csv``: where each placement's read was said and
+  its fault, and each episode's topics and tone (connectors/simulator/transcripts.py).
 """
 
 from __future__ import annotations

@@ -55,7 +55,26 @@
     {% do apply_grants(target_relation, grant_config, should_revoke=False) %}
     {% do persist_docs(target_relation, model) %}
     {{ adapter.commit() }}
+    {% do refresh_statistics(target_relation) %}
     {{ run_hooks(post_hooks, inside_transaction=False) }}
 
     {{ return({'relations': [target_relation]}) }}
 {% endmaterialization %}
+
+{#- refresh_statistics(relation): the planner's statistics of a table a run just rewrote.
+
+    PostgreSQL learns a table's size and value distribution from ANALYZE, which autovacuum runs
+    only some time after a bulk insert; until then the next model (or an ML query) joining the
+    table is planned as if it were tiny (nested loops over millions of rows). DuckDB keeps its
+    statistics as it writes: nothing to do. -#}
+{% macro refresh_statistics(relation) %}
+    {{ return(adapter.dispatch('refresh_statistics', 'earshot')(relation)) }}
+{% endmacro %}
+
+{% macro default__refresh_statistics(relation) %}
+{% endmacro %}
+
+{% macro postgres__refresh_statistics(relation) %}
+    {#- After the materialization's commit: runs on its own, nothing left open. -#}
+    {% do run_query('analyze ' ~ relation) %}
+{% endmacro %}

@@ -77,6 +77,14 @@ def good_rows(entity: str, n: int = 6) -> dict[str, list | pa.Array]:
             "promo_code": ["SHOW20"] * n,
             "vanity_url": [None] * n,
         },
+        "transcripts": {
+            "episode_id": ["e1"] * n,
+            "segment_index": list(range(n)),
+            "start_s": [30.0 * i for i in range(n)],
+            "end_s": [30.0 * i + 30.0 for i in range(n)],
+            "speaker": (["host", "announcer", None] * n)[:n],
+            "text": [f"What was said in segment {i}." for i in range(n)],
+        },
         "download_requests": {
             "ts": _ts(n, newest),
             "ip": [f"192.0.2.{i}" for i in range(n)],
