@@ -49,6 +49,8 @@ def uses_a_session_pipeline(item: pytest.Item) -> bool:
     return any(name in wanted for name in PIPELINE_FIXTURES)
 
 
+# First: xdist's own hook turns the group marks into the node ids it schedules by.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         group = PIPELINE_GROUP if uses_a_session_pipeline(item) else item.nodeid.split("::")[0]

@@ -138,6 +138,7 @@ class Connector(ABC):
             "pacing": self.pacing(),
             "max_attempts": self.settings.max_attempts,
             "max_retry_delay_s": self.settings.max_retry_delay_s,
+            "backoff_factor": self.settings.retry_backoff_s,
         }
 
     def stream(self, name: str) -> Stream:

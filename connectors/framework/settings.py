@@ -68,6 +68,9 @@ class ConnectorSettings(BaseModel):
     max_attempts: int = Field(default=6, ge=1, le=20)
     # Longest wait between two attempts, whatever Retry-After asks for.
     max_retry_delay_s: float = Field(default=120.0, gt=0, le=3600)
+    # First wait after an error that names no wait (5xx, a malformed page); it doubles with
+    # each further attempt, up to max_retry_delay_s.
+    retry_backoff_s: float = Field(default=1.0, gt=0, le=60)
     # Credential role -> secret name, for names other than the default <platform>_<role>.
     secrets: dict[str, str] = Field(default_factory=dict)
     # Hours without a successful sync before the freshness check fails.

@@ -46,6 +46,8 @@ class Setup:
             # generous: the fake's own limit is what a test exercises
             "rate_limit": {"requests": 1000, "per_seconds": 1},
             "max_retry_delay_s": 5,
+            # the retries are what is tested, not the length of the waits
+            "retry_backoff_s": 0.05,
             **self.case.settings,
             **overrides,
         }
@@ -95,6 +97,7 @@ def record_setup(
         "start_date": record_cases.FIRST_DAY.isoformat(),
         "rate_limit": {"requests": 1000, "per_seconds": 1},
         "max_retry_delay_s": 5,
+        "retry_backoff_s": 0.05,
         **case.settings,
     }
     _write_settings(tmp_path, case.platform, settings)

@@ -282,7 +282,14 @@ def _marketo() -> RecordCase:
         # Three activities of all types a call: a day of seven takes three pages, some empty.
         # Visits only: lead_activities asks the same path, and the resume test counts requests
         # to it (tests/unit/connectors/test_marketo.py covers lead_activities).
-        settings={"munchkin_id": "123-ABC-456", "batch_size": 3, "activity_type_ids": [1]},
+        settings={
+            "munchkin_id": "123-ABC-456",
+            "batch_size": 3,
+            "activity_type_ids": [1],
+            # Marketo's throttle (606 inside a 200) names no wait: the backoff is all the pacing
+            # there is, so it keeps its production length here.
+            "retry_backoff_s": 1.0,
+        },
         # Marketo's own signal: HTTP 200 with error 606.
         throttle=lambda fake: fake.throttle(8, 1.0),  # type: ignore[attr-defined]
         kill_at=5,

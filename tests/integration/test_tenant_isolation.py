@@ -356,6 +356,8 @@ def test_migrations_and_bi_grants_are_audited(secured: Secured, owner: psycopg.C
     assert all(tenant is None and len(d["checksum"]) == 64 for tenant, d in migrations)
     granted = {tenant for tenant, _ in _audit(owner, "tenant.grant_bi")}
     assert {"tenant_alpha", "tenant_beta"} <= granted
+    # A grant to a tenant that has its login already sets a new password: a rotation.
+    grant_bi(secured.settings, "tenant_beta", "beta-Secret-1")
     rotated = _audit(owner, "tenant.rotate_bi")
     assert ("tenant_beta", {"role": "bi_tenant_beta", "password_generated": False}) in [
         (t, {k: d[k] for k in ("role", "password_generated")}) for t, d in rotated
