@@ -145,11 +145,11 @@ class ModelRegistry:
         )
         with self.store.open_write(key.rsplit("/", 1)[0] + "/metadata.json") as handle:
             handle.write(_json(self._row(version)).encode())
-        placeholders = ", ".join("?" for _ in _COLUMNS)
+        marks = ", ".join("?" for _ in _COLUMNS)
         with self.wh.transaction():
             self.wh.execute(
                 f'insert into "{ML_SCHEMA}"."{VERSIONS_TABLE}" ({", ".join(_COLUMNS)})'
-                f" values ({placeholders})",
+                f" values ({marks})",
                 list(self._row(version).values()),
             )
         return version

@@ -19,6 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pytest
 
+from connectors.simulator.listening import LISTEN_HOURS
 from models_ml.forecasts import FAMILY
 from models_ml.forecasts.data import load_tenant_data
 from models_ml.runner import score_family, train_family
@@ -43,34 +44,8 @@ CAMPAIGNS = (
 DELIVERY = {"pre": 0.95, "mid": 0.88, "post": 0.8}
 POSITIONS = ("pre", "mid", "post")
 WEEKDAY = np.array([1.05, 1.05, 1.04, 1.04, 1.02, 0.9, 0.9])
-HOUR_WEIGHTS = np.array(
-    [
-        5,
-        4,
-        3,
-        2.5,
-        2,
-        1.5,
-        1.2,
-        1,
-        1,
-        1.2,
-        1.8,
-        3,
-        4.5,
-        5.5,
-        5.5,
-        5,
-        5,
-        5.2,
-        5.5,
-        5.5,
-        5.5,
-        6,
-        6.5,
-        6,
-    ]  # fmt: skip
-)
+# Listening by hour of day as the simulator has it (only the ratios matter here).
+HOUR_WEIGHTS = LISTEN_HOURS
 LAG_WEIGHTS = 0.5 ** (np.arange(30) / 4)
 
 TABLES = {
