@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
@@ -221,27 +222,27 @@ def _downloads_context(row: pd.Series) -> str:
     return f" The show's downloads were {_count(row['downloads'])}, {versus}."
 
 
-def _network_row(row, show_names, tenant_id, model_version) -> dict[str, Any]:
-    day = _day(row["day"])
-    key = str(row["top_network_key"])
-    share, usual = float(row["network_share"]), float(row["network_share_usual"])
-    low, high = _band(usual, float(row["network_share_spread"]), GATE, upper=1.0)
-    episode = _text(row["top_network_episode_id"])
-    mostly = f", mostly of episode {episode}" if episode else ""
-    explanation = (
-        f"One network ({key[:_KEY_CHARS]}) fetched {share:.0%} of the audio of"
-        f" {_show_name(row, show_names)} on {_when(day)}, about"
-        f" {_count(round(float(row['network_volume'])))} full downloads{mostly}, where the"
-        f" busiest network usually has {usual:.0%} (expected at most {high:.0%}):"
-        " suspected invalid traffic." + _downloads_context(row)
-    )
+def _traffic_share_row(
+    row: pd.Series,
+    tenant_id: str,
+    model_version: str,
+    column: str,
+    entity_type: str,
+    entity_id: str,
+    kind: str,
+    explain: Callable[[float, float, float], str],
+) -> dict[str, Any]:
+    """An anomaly in a show's day of traffic, from the share columns ``<column>_share``,
+    ``_share_usual`` and ``_share_spread``; ``explain(share, usual, high)`` words it."""
+    share, usual = float(row[f"{column}_share"]), float(row[f"{column}_share_usual"])
+    low, high = _band(usual, float(row[f"{column}_share_spread"]), GATE, upper=1.0)
     return _row(
         tenant_id,
         model_version,
-        detected_at_day=day,
+        detected_at_day=_day(row["day"]),
         metric="traffic_share",
-        entity_type="network",
-        entity_id=key,
+        entity_type=entity_type,
+        entity_id=entity_id,
         scope_type="show",
         scope_id=str(row["show_id"]),
         observed=share,
@@ -249,70 +250,61 @@ def _network_row(row, show_names, tenant_id, model_version) -> dict[str, Any]:
         expected_low=low,
         expected_high=high,
         score=float(row["combined_score"]),
-        kind="concentration",
-        explanation=explanation,
+        kind=kind,
+        explanation=explain(share, usual, high) + _downloads_context(row),
+    )
+
+
+def _network_row(row, show_names, tenant_id, model_version) -> dict[str, Any]:
+    key = str(row["top_network_key"])
+    episode = _text(row["top_network_episode_id"])
+    mostly = f", mostly of episode {episode}" if episode else ""
+
+    def explain(share: float, usual: float, high: float) -> str:
+        return (
+            f"One network ({key[:_KEY_CHARS]}) fetched {share:.0%} of the audio of"
+            f" {_show_name(row, show_names)} on {_when(_day(row['day']))}, about"
+            f" {_count(round(float(row['network_volume'])))} full downloads{mostly}, where the"
+            f" busiest network usually has {usual:.0%} (expected at most {high:.0%}):"
+            " suspected invalid traffic."
+        )
+
+    return _traffic_share_row(
+        row, tenant_id, model_version, "network", "network", key, "concentration", explain
     )
 
 
 def _user_agent_row(row, show_names, tenant_id, model_version) -> dict[str, Any]:
-    day = _day(row["day"])
     agent = str(row["top_user_agent"])
     name = _text(row["top_user_agent_name"])
     quoted = agent if len(agent) <= _USER_AGENT_CHARS else agent[:_USER_AGENT_CHARS] + "..."
     label = f"{name}, '{quoted}'" if name else f"'{quoted}'"
-    share, usual = float(row["user_agent_share"]), float(row["user_agent_share_usual"])
-    low, high = _band(usual, float(row["user_agent_share_spread"]), GATE, upper=1.0)
-    explanation = (
-        f"One user agent ({label}) fetched {share:.0%} of the audio of"
-        f" {_show_name(row, show_names)} on {_when(day)}, where the busiest user agent usually"
-        f" has {usual:.0%} (expected at most {high:.0%}): suspected invalid traffic."
-        + _downloads_context(row)
-    )
-    return _row(
-        tenant_id,
-        model_version,
-        detected_at_day=day,
-        metric="traffic_share",
-        entity_type="user_agent",
-        entity_id=agent,
-        scope_type="show",
-        scope_id=str(row["show_id"]),
-        observed=share,
-        expected=usual,
-        expected_low=low,
-        expected_high=high,
-        score=float(row["combined_score"]),
-        kind="concentration",
-        explanation=explanation,
+
+    def explain(share: float, usual: float, high: float) -> str:
+        return (
+            f"One user agent ({label}) fetched {share:.0%} of the audio of"
+            f" {_show_name(row, show_names)} on {_when(_day(row['day']))}, where the busiest"
+            f" user agent usually has {usual:.0%} (expected at most {high:.0%}): suspected"
+            " invalid traffic."
+        )
+
+    return _traffic_share_row(
+        row, tenant_id, model_version, "user_agent", "user_agent", agent, "concentration", explain
     )
 
 
 def _new_networks_row(row, show_names, tenant_id, model_version) -> dict[str, Any]:
-    day = _day(row["day"])
-    share, usual = float(row["new_network_share"]), float(row["new_network_share_usual"])
-    low, high = _band(usual, float(row["new_network_share_spread"]), GATE, upper=1.0)
-    explanation = (
-        f"Networks never seen before fetched {share:.0%} of the audio of"
-        f" {_show_name(row, show_names)} on {_when(day)}, where they usually bring {usual:.0%}"
-        f" (expected at most {high:.0%}): new listeners, or traffic from rotating addresses."
-        + _downloads_context(row)
-    )
-    return _row(
-        tenant_id,
-        model_version,
-        detected_at_day=day,
-        metric="traffic_share",
-        entity_type="show",
-        entity_id=str(row["show_id"]),
-        scope_type="show",
-        scope_id=str(row["show_id"]),
-        observed=share,
-        expected=usual,
-        expected_low=low,
-        expected_high=high,
-        score=float(row["combined_score"]),
-        kind="spike",
-        explanation=explanation,
+    def explain(share: float, usual: float, high: float) -> str:
+        return (
+            f"Networks never seen before fetched {share:.0%} of the audio of"
+            f" {_show_name(row, show_names)} on {_when(_day(row['day']))}, where they usually"
+            f" bring {usual:.0%} (expected at most {high:.0%}): new listeners, or traffic from"
+            " rotating addresses."
+        )
+
+    show_id = str(row["show_id"])
+    return _traffic_share_row(
+        row, tenant_id, model_version, "new_network", "show", show_id, "spike", explain
     )
 
 
