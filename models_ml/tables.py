@@ -49,7 +49,7 @@ def _normalise(data: pa.Table) -> pa.Table:
     return pa.Table.from_arrays(columns, schema=pa.schema(fields))
 
 
-def secure_table(wh: Warehouse, table: str) -> None:
+def secure_table(wh: Warehouse, table: str, schema: str = ML_SCHEMA) -> None:
     """On PostgreSQL with the warehouse's migrations applied, the marts' row-level security
     (dbt_project/macros/row_level_security.sql): a BI login sees only its tenants' rows, the
     platform's roles every row. DuckDB has neither roles nor policies."""
@@ -57,13 +57,13 @@ def secure_table(wh: Warehouse, table: str) -> None:
         "select 1 from pg_catalog.pg_namespace where nspname = 'earshot_security'"
     ):
         return
-    relation = f'"{ML_SCHEMA}"."{table}"'
+    relation = f'"{schema}"."{table}"'
     wh.execute(f"alter table {relation} enable row level security")
     policies = {
         name
         for (name,) in wh.fetch(
             "select policyname from pg_policies where schemaname = ? and tablename = ?",
-            [ML_SCHEMA, table],
+            [schema, table],
         )
     }
     if "tenant_isolation" not in policies:

@@ -112,8 +112,10 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--verbose", action="store_true", help="show Dagster's and dbt's log")
     run.set_defaults(func=cmd_run)
 
-    report = sub.add_parser("report", help="print results from the marts")
-    report_sub = report.add_subparsers(dest="report", required=True)
+    report = sub.add_parser(
+        "report", help="a tenant's weekly report (--tenant, --week); or print campaign results"
+    )
+    report_sub = report.add_subparsers(dest="report", required=False)
     campaigns = report_sub.add_parser("campaigns", help="per-campaign table, six models")
     campaigns.add_argument("--tenant", required=True, type=tenant_arg)
     campaigns.set_defaults(func=cmd_report_campaigns)
@@ -141,6 +143,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     from pipelines.cli_connectors import register_connector_commands
     from pipelines.cli_ml import register_ml_commands
+    from pipelines.cli_serving import register_serving_commands
     from pipelines.cli_subjects import register_subject_commands
     from pipelines.cli_tenancy import register_cli
     from pipelines.cli_tenants import register_tenant_commands
@@ -151,6 +154,7 @@ def build_parser() -> argparse.ArgumentParser:
     register_connector_commands(sub)
     register_webhook_commands(sub)
     register_ml_commands(sub)
+    register_serving_commands(sub, report)
     return parser
 
 

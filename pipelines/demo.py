@@ -15,8 +15,18 @@ SHAPE_CHANGED = "Rebuild every tenant with `dbt build --full-refresh"
 
 
 def run_demo(tenants: list[str], preset: str = "demo") -> int:
+    from pipelines.demo_serving import demo_sandbox
+
+    # Reports, exports and alerts go to local stand-ins of Slack, Discord, SMTP, a webhook and
+    # S3 for the demo's duration (pipelines/demo_serving.py).
+    with demo_sandbox() as sandbox:
+        return _run_demo(tenants, preset, sandbox)
+
+
+def _run_demo(tenants: list[str], preset: str, sandbox) -> int:
     from connectors.simulator import WorldConfig, simulate
     from pipelines.campaign_table import campaign_rows, format_campaign_table
+    from pipelines.demo_serving import configure_tenant, sandbox_folder, serve_tenant, serving_lines
     from warehouse.connection import connect
 
     home = paths()
@@ -50,6 +60,14 @@ def run_demo(tenants: list[str], preset: str = "demo") -> int:
             print(f"[{tenant}] ML models in {time.perf_counter() - start:.1f}s")
             print(learnt.format())
             failed = failed or not learnt.success
+            start = time.perf_counter()
+            configure_tenant(sandbox, tenant, i)
+            served = serve_tenant(tenant)
+            print(f"[{tenant}] report, export and alerts in {time.perf_counter() - start:.1f}s")
+            for run in served.runs:
+                if not run.success:
+                    print(run.format())
+            failed = failed or not served.success
 
     for tenant in tenants:
         with connect(read_only=True) as wh:
@@ -62,6 +80,8 @@ def run_demo(tenants: list[str], preset: str = "demo") -> int:
         print(format_campaign_table(rows) if rows else "(no results)")
         print(f"\n== {tenant}: ML models (ml.model_versions; predictions in the ml schema) ==")
         print("\n".join(models) if models else "(no models trained)")
+        print(f"\n== {tenant}: report, export and alerts (docs/user/alerts.md) ==")
+        print("\n".join(serving_lines(sandbox, tenant)))
 
     print(
         f"\nWarehouse: {home.duckdb_path if warehouse_target() == 'duckdb' else 'PostgreSQL'}"
@@ -69,6 +89,8 @@ def run_demo(tenants: list[str], preset: str = "demo") -> int:
         "\n  or marts.rpt_attribution_model_comparison (docs/user/marts.md); the models'"
         " predictions are in the ml schema (docs/user/ml.md)"
         f"\nLanding zone: {home.landing}"
+        f"\nReports: {home.home / 'reports'}; what Slack, Discord, the webhook and SMTP"
+        f" received: {sandbox_folder()}"
         "\nDagster UI: make ui  (then open http://127.0.0.1:3000)"
     )
     if reshaped:

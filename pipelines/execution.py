@@ -18,6 +18,8 @@ from warehouse.settings import paths, validate_tenant_id
 
 JOB_NAME = "tenant_pipeline"
 ML_JOB_NAME = "tenant_ml"
+# The log file of a run is <prefix>-<tenant>-<time>.log.
+LOG_PREFIXES = {JOB_NAME: "run", ML_JOB_NAME: "ml"}
 
 
 @dataclass
@@ -74,6 +76,17 @@ def run_tenant_ml(tenant_id: str, log_level: str = "CRITICAL") -> RunOutcome:
         return _run(inst, tenant_id, None, log_level, job_name=ML_JOB_NAME)
 
 
+def run_tenant_serving(
+    tenant_id: str, job_name: str, ops_config: dict | None = None, log_level: str = "CRITICAL"
+) -> RunOutcome:
+    """Run one of the tenant's serving jobs (tenant_report, tenant_export, tenant_alerts) on the
+    warehouse its last pipeline run built; ``ops_config`` is the ops' run config."""
+    inst = instance()
+    register_tenant(inst, tenant_id)
+    with tenant_run_lock(tenant_id):
+        return _run(inst, tenant_id, None, log_level, job_name=job_name, ops_config=ops_config)
+
+
 class TenantRunInProgress(RuntimeError):
     """Another process is running this tenant's pipeline."""
 
@@ -115,20 +128,21 @@ def _run(
     source_dir: Path | None,
     log_level: str,
     job_name: str = JOB_NAME,
+    ops_config: dict | None = None,
 ) -> RunOutcome:
     from pipelines.definitions import defs
 
     run_config: dict = {"loggers": {"console": {"config": {"log_level": log_level}}}}
     if source_dir is not None:
         run_config["ops"] = {"landed_files": {"config": {"source_dir": str(source_dir)}}}
+    if ops_config:
+        run_config["ops"] = {**run_config.get("ops", {}), **ops_config}
     job = defs.resolve_job_def(job_name)
     # dbt's own output goes to a file unless the caller asked for the log on the console.
     quiet = log_level not in ("DEBUG", "INFO")
     stamp = f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}"
     log_path = (
-        paths().home
-        / "logs"
-        / f"{'ml' if job_name == ML_JOB_NAME else 'run'}-{tenant_id}-{stamp}.log"
+        paths().home / "logs" / f"{LOG_PREFIXES.get(job_name, job_name)}-{tenant_id}-{stamp}.log"
     )
     log_path.parent.mkdir(parents=True, exist_ok=True)
     with open(log_path, "w") as log, redirect_stdout(log if quiet else sys.stdout):
@@ -137,7 +151,7 @@ def _run(
         )
     outcome = _outcome(tenant_id, result)
     outcome.log_path = log_path if quiet else None
-    if job_name == ML_JOB_NAME:
+    if job_name != JOB_NAME:
         outcome.log_label = "run output"
     return outcome
 

@@ -138,9 +138,12 @@ def load_tenant_connectors(
         raise SettingsError(f"{path}{where}: not valid YAML ({exc.__class__.__name__})") from None
     if not isinstance(document, dict):
         raise SettingsError(f"{path}: expected a mapping with a 'connectors' key")
-    unknown = sorted(set(document) - {"connectors", "tenant"})
+    # `serving:` (reports, exports, alerts) is read by serving/settings.py.
+    unknown = sorted(set(document) - {"connectors", "tenant", "serving"})
     if unknown:
-        raise SettingsError(f"{path}: {unknown[0]}: unknown key; expected 'connectors'")
+        raise SettingsError(
+            f"{path}: {unknown[0]}: unknown key; expected 'connectors' or 'serving'"
+        )
     if "tenant" in document and document["tenant"] != tenant_id:
         raise SettingsError(
             f"{path}: tenant: says {document['tenant']!r}, but the file is {tenant_id!r}'s"

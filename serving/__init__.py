@@ -1,0 +1,1 @@
+"""The serving stage: tenant reports, exports and alerts, and the channels they are sent by."""
