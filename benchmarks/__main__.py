@@ -6,6 +6,7 @@ requests per second through IAB counting against the target.
     make bench BENCH_ARGS="--with-100m"     # and 100M (about 1M orders)
     make bench BENCH_ARGS="--sizes 1M"      # one size
     make bench BENCH_ARGS="--webhooks-only" # the webhook receiver alone (--deliveries N)
+    make bench BENCH_ARGS="--exports-only"  # the tenant export alone (--export-rows N)
 
 The figures describe this machine at this moment; nothing here asserts on them.
 """
@@ -143,17 +144,32 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--deliveries", type=int, default=None, help="webhook deliveries (default 2,000)"
     )
+    parser.add_argument(
+        "--exports-only", action="store_true", help="only the tenant export benchmark"
+    )
+    parser.add_argument(
+        "--export-rows",
+        type=int,
+        default=None,
+        help="export benchmark: the attribution table's rows per tenant (default 2,000,000)",
+    )
     args = parser.parse_args(argv)
     from benchmarks.connectors import report as connector_report
+    from benchmarks.exports import DEFAULT_EXPORT_ROWS
+    from benchmarks.exports import report as export_report
     from benchmarks.webhooks import DEFAULT_DELIVERIES
     from benchmarks.webhooks import report as webhook_report
 
     deliveries = args.deliveries or DEFAULT_DELIVERIES
+    export_rows = args.export_rows or DEFAULT_EXPORT_ROWS
     if args.connectors_only:
         print(connector_report())
         return 0
     if args.webhooks_only:
         print(webhook_report(deliveries))
+        return 0
+    if args.exports_only:
+        print(export_report(export_rows))
         return 0
     sizes = [s.strip().upper() for s in args.sizes.split(",") if s.strip()]
     if args.with_100m and "100M" not in sizes:
@@ -177,6 +193,8 @@ def main(argv: list[str] | None = None) -> int:
     print(connector_report())
     print()
     print(webhook_report(deliveries))
+    print()
+    print(export_report(export_rows))
     return 0
 
 
