@@ -35,9 +35,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from serving.sandbox.lifecycle import LocalService
 
 KINDS = ("slack_webhook", "slack_api", "discord", "webhook")
 DISCORD_CONTENT_CHARS = 2000
@@ -98,7 +99,7 @@ class _Answer:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-class FakeMessaging:
+class FakeMessaging(LocalService):
     """The fake services; a context manager (``with FakeMessaging() as fake: ...``)."""
 
     def __init__(self, record_dir: Path | None = None, *, host: str = "127.0.0.1") -> None:
@@ -148,17 +149,6 @@ class FakeMessaging:
             self._thread.join(timeout=10)
         self._server = None
         self._thread = None
-
-    def __enter__(self) -> FakeMessaging:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def base_url(self) -> str:

@@ -27,11 +27,12 @@ import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, AuthResult, Envelope, LoginPassword, Session
+
+from serving.sandbox.lifecycle import LocalService
 
 SECURITY_MODES = ("none", "starttls", "tls")
 REJECT_TEXT = {4: "4.3.0 Sandbox: temporarily unable to accept, try again later"}
@@ -128,7 +129,7 @@ class _Controller(Controller):
         super()._trigger_server()
 
 
-class SmtpSink:
+class SmtpSink(LocalService):
     """The sink; a context manager (``with SmtpSink() as sink: ...``)."""
 
     def __init__(
@@ -192,17 +193,6 @@ class SmtpSink:
             self._controller.stop()
             self._controller = None
         self._cleanup_certificate()
-
-    def __enter__(self) -> SmtpSink:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:

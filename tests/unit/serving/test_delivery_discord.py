@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,17 +19,6 @@ ALERT = Message(
     key="anomaly-a-18",
     tenant_id="acme",
 )
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeMessaging]:
-    with FakeMessaging() as server:
-        yield server
-
-
-@pytest.fixture
-def clock() -> RecordingClock:
-    return RecordingClock()
 
 
 def discord(fake: FakeMessaging, clock: RecordingClock, **kwargs) -> DiscordWebhook:

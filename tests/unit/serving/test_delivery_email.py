@@ -30,11 +30,6 @@ def sink() -> Iterator[SmtpSink]:
         yield server
 
 
-@pytest.fixture
-def clock() -> RecordingClock:
-    return RecordingClock()
-
-
 def mailer(sink: SmtpSink, clock: RecordingClock, **kwargs) -> EmailChannel:
     settings = {
         "security": "none",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
 
@@ -21,17 +20,6 @@ ALERT = Message(
     tenant_id="acme",
 )
 CONTEXT = ":large_orange_circle: *high* · alert · tenant acme"
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeMessaging]:
-    with FakeMessaging() as server:
-        yield server
-
-
-@pytest.fixture
-def clock() -> RecordingClock:
-    return RecordingClock()
 
 
 def webhook(fake: FakeMessaging, clock: RecordingClock, **kwargs) -> SlackWebhook:

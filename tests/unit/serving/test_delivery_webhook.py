@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-from collections.abc import Iterator
 from datetime import UTC, datetime
 
 import pytest
@@ -33,17 +32,6 @@ DOCUMENT = {
     "link": "https://s3.example/reports/acme/2026-W09.pdf?X-Amz-Signature=abc",
     "sent_at": "2026-03-02T07:30:05Z",
 }
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeMessaging]:
-    with FakeMessaging() as server:
-        yield server
-
-
-@pytest.fixture
-def clock() -> RecordingClock:
-    return RecordingClock()
 
 
 def channel(url: str, clock: RecordingClock, **kwargs) -> WebhookChannel:

@@ -4,7 +4,6 @@ sandbox's fake Slack and Discord over HTTP."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -24,12 +23,6 @@ ALERT = Message(
     key="budget_pacing:spring:under:2026-W47",
     tenant_id="acme",
 )
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeMessaging]:
-    with FakeMessaging() as server:
-        yield server
 
 
 @pytest.fixture

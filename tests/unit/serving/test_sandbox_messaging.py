@@ -5,18 +5,11 @@ from __future__ import annotations
 import json
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from serving.sandbox import FakeMessaging
-
-
-@pytest.fixture
-def fake() -> Iterator[FakeMessaging]:
-    with FakeMessaging() as server:
-        yield server
 
 
 def post(url: str, body: object, headers: dict[str, str] | None = None):

@@ -99,12 +99,6 @@ def _failed_run(instance: dg.DagsterInstance, job_name: str, tenant: str):
 
 
 @pytest.fixture
-def fake() -> Iterator[FakeMessaging]:
-    with FakeMessaging() as server:
-        yield server
-
-
-@pytest.fixture
 def instance() -> Iterator[dg.DagsterInstance]:
     with dg.instance_for_test() as inst:
         yield inst
