@@ -20,7 +20,7 @@ import joblib
 
 from models_ml.family import Trained
 from models_ml.tables import ML_SCHEMA, secure_table
-from warehouse.connection import Warehouse
+from warehouse.connection import Warehouse, table_exists
 from warehouse.landing_storage import LandingStorage
 
 VERSIONS_TABLE = "model_versions"
@@ -93,12 +93,7 @@ class ModelRegistry:
             secure_table(wh, VERSIONS_TABLE)
 
     def _exists(self) -> bool:
-        return bool(
-            self.wh.fetch(
-                "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
-                [ML_SCHEMA, VERSIONS_TABLE],
-            )
-        )
+        return table_exists(self.wh, ML_SCHEMA, VERSIONS_TABLE)
 
     def register(self, tenant_id: str, model_name: str, trained: Trained) -> ModelVersion:
         """Store the candidate's artefact and record it; promoted when it beats its baseline.

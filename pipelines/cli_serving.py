@@ -21,11 +21,22 @@ def cmd_report_build(args: argparse.Namespace) -> int:
         return _render_only(args)
     from pipelines.execution import run_tenant_serving
     from pipelines.serving_automation import REPORT_JOB
+    from serving.operations import reports_dir, resolve_week
+    from serving.settings import load_serving_settings
 
-    config = {"serving__weekly_report": {"config": {"week": args.week or ""}}}
+    # The week is settled here, so the run and the paths printed after it name the same one.
+    try:
+        week = str(resolve_week(args.week, load_serving_settings(args.tenant).timezone))
+    except ValueError as exc:  # a bad --week, a bad serving section (both name the problem)
+        print(f"error: {exc}")
+        return 2
+    config = {"serving__weekly_report": {"config": {"week": week}}}
     outcome = run_tenant_serving(args.tenant, REPORT_JOB, config, _log_level(args))
     print(outcome.format())
-    _print_report_paths(args.tenant, args.week)
+    folder = reports_dir(args.tenant, week)
+    for name in ("report.html", "report.pdf", "report.png"):
+        if (folder / name).exists():
+            print(f"  {folder / name}")
     return 0 if outcome.success else 1
 
 
@@ -41,22 +52,6 @@ def _render_only(args: argparse.Namespace) -> int:
     for path in (files.html_path, files.pdf_path, files.png_path):
         print(f"  {path}")
     return 0
-
-
-def _print_report_paths(tenant_id: str, week: str | None) -> None:
-    from serving.operations import reports_dir
-
-    if week:
-        folder = reports_dir(tenant_id, week)
-    else:
-        root = reports_dir(tenant_id, "x").parent
-        weeks = sorted(p for p in root.glob("*-W*") if p.is_dir()) if root.exists() else []
-        if not weeks:
-            return
-        folder = max(weeks, key=lambda p: p.stat().st_mtime)
-    for name in ("report.html", "report.pdf", "report.png"):
-        if (folder / name).exists():
-            print(f"  {folder / name}")
 
 
 def cmd_export(args: argparse.Namespace) -> int:

@@ -15,7 +15,7 @@ from serving.channels import build_senders
 from serving.delivery.message import Attachment, Message
 from serving.outbox import DeliveryOutcome, deliver
 from serving.settings import ServingSettings, export_target_of, load_serving_settings
-from warehouse.connection import Warehouse
+from warehouse.connection import Warehouse, table_exists
 from warehouse.settings import paths, validate_tenant_id
 
 EXPORTS_ENDPOINT_VARIABLE = "EARSHOT_EXPORTS_ENDPOINT_URL"
@@ -40,13 +40,10 @@ def reports_dir(tenant_id: str, week: str) -> Path:
 
 
 def _tenant_name(wh: Warehouse, tenant_id: str) -> str:
-    from warehouse.tenants import get_tenant, tenants_table_exists
+    from warehouse.tenants import get_tenant
 
-    if tenants_table_exists(wh):
-        tenant = get_tenant(wh, tenant_id)
-        if tenant is not None and tenant.name:
-            return tenant.name
-    return tenant_id
+    tenant = get_tenant(wh, tenant_id)
+    return tenant.name if tenant is not None and tenant.name else tenant_id
 
 
 # -- reports -----------------------------------------------------------------------------------
@@ -75,7 +72,7 @@ class BuiltReport:
         }
 
 
-def resolve_week(wh: Warehouse, tenant_id: str, week: str | None, tz: str, now: datetime | None):
+def resolve_week(week: str | None, tz: str, now: datetime | None = None):
     """The ``ReportWeek`` asked for; by default the last complete week in the tenant's zone."""
     from serving.reports.weeks import ReportWeek, latest_complete_week
 
@@ -96,7 +93,7 @@ def build_report_files(
     from serving.reports.build import build_report
 
     settings = settings or load_serving_settings(tenant_id)
-    chosen = resolve_week(wh, tenant_id, week, settings.timezone, now)
+    chosen = resolve_week(week, settings.timezone, now)
     folder = out_dir or reports_dir(tenant_id, str(chosen))
     return chosen, build_report(
         wh, tenant_id, _tenant_name(wh, tenant_id), chosen, settings.timezone, folder
@@ -215,19 +212,16 @@ class ExportDone:
 def export_settings_used(wh: Warehouse, tenant_id: str) -> dict[str, Any]:
     """What the exported numbers were computed with: the tenant's attribution settings and the
     model versions serving its predictions."""
-    from warehouse.tenants import Tenant, get_tenant, tenants_table_exists
+    from warehouse.tenants import Tenant, get_tenant
 
     # A tenant without a row in earshot_meta.tenants is built with dbt_project.yml's defaults,
     # which are Tenant's defaults.
-    tenant = get_tenant(wh, tenant_id) if tenants_table_exists(wh) else None
+    tenant = get_tenant(wh, tenant_id)
     used: dict[str, Any] = {
         "attribution": (tenant or Tenant(tenant_id, name=tenant_id)).dbt_vars(),
         "attribution_source": "tenant settings" if tenant else "defaults",
     }
-    if wh.fetch(
-        "select 1 from information_schema.tables"
-        " where table_schema = 'ml' and table_name = 'model_versions'"
-    ):
+    if table_exists(wh, "ml", "model_versions"):
         used["models"] = {
             name: version
             for name, version in wh.fetch(

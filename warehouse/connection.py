@@ -179,6 +179,15 @@ def _pg_params(sql: str, params: Sequence[Any] | None) -> str:
     return sql.replace("%", "%%").replace("?", "%s")
 
 
+def table_exists(wh: Warehouse, schema: str, table: str) -> bool:
+    """Whether ``schema.table`` exists (information_schema answers on both engines)."""
+    rows = wh.fetch(
+        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
+        [schema, table],
+    )
+    return bool(rows and rows[0][0])
+
+
 @contextmanager
 def connect(target: str | None = None, *, read_only: bool = False) -> Iterator[Warehouse]:
     """Open the configured warehouse; commits on success, rolls back on error, always closes."""

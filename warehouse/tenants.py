@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from warehouse import audit
-from warehouse.connection import Warehouse
+from warehouse.connection import Warehouse, table_exists
 from warehouse.settings import validate_tenant_id
 
 META_SCHEMA = audit.META_SCHEMA
@@ -365,11 +365,7 @@ def purge_tenant_rows(wh: Warehouse, tenant_id: str) -> dict[str, int]:
 
 
 def tenants_table_exists(wh: Warehouse) -> bool:
-    rows = wh.fetch(
-        "select count(*) from information_schema.tables where table_schema = ? and table_name = ?",
-        [META_SCHEMA, "tenants"],
-    )
-    return rows[0][0] > 0
+    return table_exists(wh, META_SCHEMA, "tenants")
 
 
 def _row(wh: Warehouse, tenant_id: str) -> Tenant | None:

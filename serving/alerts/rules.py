@@ -20,7 +20,7 @@ from serving.settings import (
     ServingSettings,
     StaleDataRule,
 )
-from warehouse.connection import Warehouse
+from warehouse.connection import Warehouse, table_exists
 
 RAW_SCHEMA = "raw"
 
@@ -48,18 +48,9 @@ class Alert:
         )
 
 
-def _table_exists(wh: Warehouse, schema: str, table: str) -> bool:
-    return bool(
-        wh.fetch(
-            "select 1 from information_schema.tables where table_schema = ? and table_name = ?",
-            [schema, table],
-        )
-    )
-
-
 def newest_listening_day(wh: Warehouse, tenant_id: str) -> date | None:
     """The tenant's newest day with an IAB download (the day the rules measure against)."""
-    if not _table_exists(wh, "marts", "fct_episode_downloads_daily"):
+    if not table_exists(wh, "marts", "fct_episode_downloads_daily"):
         return None
     rows = wh.fetch(
         "select max(download_date) from marts.fct_episode_downloads_daily"
@@ -73,7 +64,7 @@ def newest_listening_day(wh: Warehouse, tenant_id: str) -> date | None:
 def anomaly_alerts(wh: Warehouse, tenant_id: str, rule: AnomalyRule) -> list[Alert]:
     """One alert per anomaly at or above ``min_severity`` detected within ``within_days`` of
     the newest listening day."""
-    if not _table_exists(wh, "ml", "anomalies"):
+    if not table_exists(wh, "ml", "anomalies"):
         return []
     newest = newest_listening_day(wh, tenant_id)
     if newest is None:
@@ -131,7 +122,7 @@ def _iso_week(day: date) -> str:
 def budget_pacing_alerts(wh: Warehouse, tenant_id: str, rule: BudgetPacingRule) -> list[Alert]:
     """Campaigns in flight pacing below ``under`` or above ``over``, and campaigns whose booked
     spend passed their budget; at most once per campaign, direction and ISO week."""
-    if not _table_exists(wh, "marts", "rpt_budget_pacing"):
+    if not table_exists(wh, "marts", "rpt_budget_pacing"):
         return []
     rows = wh.fetch(
         "select campaign_id, campaign_name, as_of_date, flight_status, budget, currency,"

@@ -7,6 +7,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 
+from serving.delivery.http import ConnectionFailed
 from serving.delivery.message import Message
 from serving.delivery.redaction import scrub
 from serving.delivery.retry import Outcome, Receipt, RetryPolicy, Sleep, deliver_with_retries
@@ -71,6 +72,9 @@ class Channel(ABC):
                 self._pace()
                 try:
                     return attempt()
+                except ConnectionFailed as error:
+                    # No answer at all (refused, reset, timed out): worth another attempt.
+                    return Outcome.transient_failure(str(error))
                 finally:
                     self._last_request_at = self._clock()
 

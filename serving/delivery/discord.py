@@ -20,7 +20,6 @@ from urllib.parse import urlsplit
 
 from serving.delivery.channel import Channel, Clock
 from serving.delivery.http import (
-    ConnectionFailed,
     HttpResponse,
     check_http_url,
     classify_failure,
@@ -134,10 +133,7 @@ class DiscordWebhook(Channel):
         payload = render_payload(message)
 
         def attempt() -> Outcome:
-            try:
-                response = post_json(self._url, payload, timeout_s=self._timeout_s)
-            except ConnectionFailed as error:
-                return Outcome.transient_failure(str(error))
+            response = post_json(self._url, payload, timeout_s=self._timeout_s)
             self._respect_bucket(response)
             if 200 <= response.status < 300:
                 answer = response.json()

@@ -13,7 +13,6 @@ from typing import Any
 
 from serving.delivery.channel import Channel, Clock
 from serving.delivery.http import (
-    ConnectionFailed,
     HttpResponse,
     check_http_url,
     classify_failure,
@@ -148,10 +147,7 @@ class SlackWebhook(Channel):
         payload = {"text": render_text(message), "blocks": render_blocks(message)}
 
         def attempt() -> Outcome:
-            try:
-                response = post_json(self._url, payload, timeout_s=self._timeout_s)
-            except ConnectionFailed as error:
-                return Outcome.transient_failure(str(error))
+            response = post_json(self._url, payload, timeout_s=self._timeout_s)
             if response.status == 200:
                 return Outcome.ok(f"HTTP 200 {response.excerpt() or 'ok'}", 200)
             return classify_failure(response)
@@ -214,10 +210,7 @@ class SlackApi(Channel):
         headers = {"Authorization": f"Bearer {self._token}"}
 
         def attempt() -> Outcome:
-            try:
-                response = post_json(self._url, payload, headers=headers, timeout_s=self._timeout_s)
-            except ConnectionFailed as error:
-                return Outcome.transient_failure(str(error))
+            response = post_json(self._url, payload, headers=headers, timeout_s=self._timeout_s)
             return self._classify(response)
 
         return self._deliver(attempt)

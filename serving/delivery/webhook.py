@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from serving.delivery.channel import Channel, Clock
-from serving.delivery.http import ConnectionFailed, check_http_url, classify_failure, post_json
+from serving.delivery.http import check_http_url, classify_failure, post_json
 from serving.delivery.message import Message
 from serving.delivery.redaction import redact_url, url_secrets
 from serving.delivery.retry import Outcome, Receipt, RetryPolicy, Sleep
@@ -117,12 +117,9 @@ class WebhookChannel(Channel):
         document = render_document(message, self._now())
 
         def attempt() -> Outcome:
-            try:
-                response = post_json(
-                    self._url, document, headers=self._headers, timeout_s=self._timeout_s
-                )
-            except ConnectionFailed as error:
-                return Outcome.transient_failure(str(error))
+            response = post_json(
+                self._url, document, headers=self._headers, timeout_s=self._timeout_s
+            )
             if 200 <= response.status < 300:
                 return Outcome.ok(f"HTTP {response.status}", response.status)
             return classify_failure(response)

@@ -20,7 +20,7 @@ from datetime import date, datetime
 from typing import Any
 
 from serving.reports.weeks import ReportWeek, local_day, week_of
-from warehouse.connection import Warehouse
+from warehouse.connection import Warehouse, table_exists
 
 # The order models are shown in everywhere (tables, legends, colours); a model not listed here
 # (a tenant-specific one) follows, alphabetically.
@@ -324,12 +324,7 @@ class _Tables:
     def exists(self, schema: str, table: str) -> bool:
         key = (schema, table)
         if key not in self.known:
-            rows = self.wh.fetch(
-                "select count(*) from information_schema.tables "
-                "where table_schema = ? and table_name = ?",
-                [schema, table],
-            )
-            self.known[key] = bool(rows and rows[0][0])
+            self.known[key] = table_exists(self.wh, schema, table)
         return self.known[key]
 
     def missing(self, *names: str) -> str | None:

@@ -8,15 +8,18 @@
 with
 
 campaigns as (
+    -- Flight, budget and what was bought (spend: every placement's cost, booked or not).
     select
         tenant_id,
         campaign_id,
         campaign_name,
         start_date,
         end_date,
+        flight_days,
         budget,
-        currency
-    from {{ ref('stg_files__campaigns') }}
+        currency,
+        spend
+    from {{ ref('dim_campaigns') }}
     where {{ tenant_filter('tenant_id') }}
 ),
 
@@ -59,20 +62,14 @@ booked as (
     select
         placements.tenant_id,
         placements.campaign_id,
-        sum(placements.cost) as committed_spend,
-        sum(
-            case
-                when cast(episodes.published_at as date) <= data_days.as_of_date
-                    then placements.cost
-                else 0
-            end
-        ) as booked_spend
+        sum(placements.cost) as booked_spend
     from placements
     inner join data_days
         on data_days.tenant_id = placements.tenant_id
-    left join episodes
+    inner join episodes
         on episodes.tenant_id = placements.tenant_id
         and episodes.episode_id = placements.episode_id
+    where cast(episodes.published_at as date) <= data_days.as_of_date
     group by placements.tenant_id, placements.campaign_id
 ),
 
@@ -86,17 +83,14 @@ flights as (
         campaigns.budget,
         campaigns.currency,
         data_days.as_of_date,
-        -- Both ends of the flight count (as in dim_campaigns.flight_days).
-        {{ dbt.datediff('campaigns.start_date', 'campaigns.end_date', 'day') }} + 1
-            as flight_days,
+        campaigns.flight_days,
         case
             when data_days.as_of_date < campaigns.start_date then 0
-            when data_days.as_of_date > campaigns.end_date
-                then {{ dbt.datediff('campaigns.start_date', 'campaigns.end_date', 'day') }} + 1
+            when data_days.as_of_date > campaigns.end_date then campaigns.flight_days
             else {{ dbt.datediff('campaigns.start_date', 'data_days.as_of_date', 'day') }} + 1
         end as elapsed_days,
         cast(coalesce(booked.booked_spend, 0) as {{ type_double() }}) as booked_spend,
-        cast(coalesce(booked.committed_spend, 0) as {{ type_double() }}) as committed_spend
+        campaigns.spend as committed_spend
     from campaigns
     inner join data_days
         on data_days.tenant_id = campaigns.tenant_id
